@@ -1,0 +1,68 @@
+"""What every command shares: strict JSON on stdout, progress and errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+stderr = Console(stderr=True, highlight=False)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Replace non-finite floats by None (JSON ``null``), recursively; tuples become lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return to_jsonable(value.item())
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Write strict JSON (no NaN/Infinity) to stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress_bar(description: str, total: float, *, enabled: bool = True) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields ``advance(amount)``.
+
+    The bar appears only after the task has run for a second, so quick commands stay quiet.
+    """
+    if not enabled:
+        yield lambda amount: None
+        return
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.percentage:>3.0f}%"), TimeRemainingColumn(), console=stderr, transient=True,
+        auto_refresh=False)
+    import time
+
+    start = time.monotonic()
+    task = progress.add_task(description, total=total)
+    started = False
+
+    def advance(amount: float) -> None:
+        nonlocal started
+        progress.advance(task, amount)
+        if not started and time.monotonic() - start > 1.0:
+            progress.start()
+            started = True
+        if started:
+            progress.refresh()
+
+    try:
+        yield advance
+    finally:
+        if started:
+            progress.stop()

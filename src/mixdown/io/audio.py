@@ -1,0 +1,261 @@
+"""Audio files: read, stream and write WAV, FLAC, MP3, AIFF and OGG.
+
+Arrays are float32 shaped (channels, frames); soundfile's frames-first layout is
+transposed here and nowhere else. Every write is atomic: the data goes to a
+temporary file in the destination folder, which is renamed over the target only
+when complete, so a failed write leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+import soundfile as sf
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import FormatError, ParameterError
+
+AudioFormat = Literal["wav", "flac", "mp3", "aiff", "ogg"]
+FORMATS: dict[str, AudioFormat] = {
+    ".wav": "wav", ".wave": "wav", ".flac": "flac", ".mp3": "mp3",
+    ".aif": "aiff", ".aiff": "aiff", ".ogg": "ogg",
+}
+_SF_FORMAT = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "aiff": "AIFF", "ogg": "OGG"}
+_SUBTYPES = {
+    ("wav", 16): "PCM_16", ("wav", 24): "PCM_24", ("wav", 32): "FLOAT",
+    ("aiff", 16): "PCM_16", ("aiff", 24): "PCM_24", ("aiff", 32): "FLOAT",
+    ("flac", 16): "PCM_16", ("flac", 24): "PCM_24",
+}
+MAX_SAMPLE_RATE = 768_000
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What a file header says: rate in Hz, channel count, length in frames."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+
+def format_for_path(path: Path, fmt: str | None = None) -> AudioFormat:
+    """The format named by ``fmt`` or, if None, by the file extension."""
+    if fmt is not None:
+        key = "." + fmt.lower().lstrip(".")
+        if key not in FORMATS:
+            raise ParameterError(f"unknown audio format {fmt!r}; use wav, flac, mp3, aiff or ogg")
+        return FORMATS[key]
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise ParameterError(
+            f"{path}: cannot tell the audio format from the extension {ext or '(none)'!r}; "
+            "use .wav, .flac, .mp3, .aiff or .ogg, or pass --format"
+        )
+    return FORMATS[ext]
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """Read a file's header, checking it is a sane audio file."""
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(f"{p}: file not found", p)
+    if p.is_dir():
+        raise FormatError(f"{p}: is a folder, not an audio file", p)
+    try:
+        info = sf.info(str(p))
+    except Exception as exc:  # soundfile raises several types for garbage input
+        raise FormatError(f"{p}: not a readable audio file ({_short(exc)})", p) from exc
+    if info.channels < 1 or info.channels > 64:
+        raise FormatError(f"{p}: header says {info.channels} channels; expected 1..64", p)
+    if not 1000 <= info.samplerate <= MAX_SAMPLE_RATE:
+        raise FormatError(f"{p}: header says sample rate {info.samplerate} Hz; not plausible", p)
+    frames = int(info.frames)
+    if frames < 0 or frames > 2**40:
+        raise FormatError(f"{p}: header says {frames} frames; the file is corrupt", p)
+    return AudioInfo(p, int(info.samplerate), int(info.channels), frames, info.format,
+                     info.subtype)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def read_audio(path: str | Path, *, check_finite: bool = True) -> tuple[AudioArray, int]:
+    """Read a whole file as float32 (channels, frames) and its sample rate in Hz.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, unreadable, empty, or holds NaN/inf samples.
+    """
+    info = audio_info(path)
+    try:
+        data, sr = sf.read(str(info.path), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise FormatError(f"{info.path}: cannot decode audio ({_short(exc)})", info.path) from exc
+    audio = np.ascontiguousarray(data.T)
+    if audio.shape[1] == 0:
+        raise FormatError(f"{info.path}: the file holds no audio (0 frames)", info.path)
+    if check_finite and not np.isfinite(audio).all():
+        bad = int(np.count_nonzero(~np.isfinite(audio)))
+        raise FormatError(f"{info.path}: {bad} samples are NaN or infinite", info.path)
+    return audio, int(sr)
+
+
+def iter_blocks(path: str | Path, block_frames: int = 65536,
+                *, check_finite: bool = True) -> Iterator[AudioArray]:
+    """Yield consecutive float32 (channels, frames) blocks of a file; memory stays flat."""
+    info = audio_info(path)
+    try:
+        with sf.SoundFile(str(info.path)) as f:
+            while True:
+                data = f.read(block_frames, dtype="float32", always_2d=True)
+                if data.shape[0] == 0:
+                    break
+                block = np.ascontiguousarray(data.T)
+                if check_finite and not np.isfinite(block).all():
+                    raise FormatError(f"{info.path}: holds NaN or infinite samples", info.path)
+                yield block
+    except FormatError:
+        raise
+    except Exception as exc:
+        raise FormatError(f"{info.path}: cannot decode audio ({_short(exc)})", info.path) from exc
+
+
+class AudioWriter:
+    """Stream blocks to an audio file atomically (temp file, then rename on success).
+
+    Parameters
+    ----------
+    path : Path
+        Destination; its folder must exist.
+    sample_rate : int
+        Hz.
+    channels : int
+        Channel count.
+    fmt : {"wav", "flac", "mp3", "aiff", "ogg"}, optional
+        Defaults to the extension's format.
+    bit_depth : {16, 24, 32}
+        PCM depth (32 means float for WAV/AIFF). Ignored for MP3/OGG.
+    mp3_bitrate_kbps : int
+        MP3 bitrate (constant).
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int, channels: int, *,
+                 fmt: str | None = None, bit_depth: int = 24,
+                 mp3_bitrate_kbps: int = 320) -> None:
+        self.path = Path(path)
+        self.format = format_for_path(self.path, fmt)
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        if not folder.is_dir():
+            raise FormatError(f"{self.path}: the folder {folder} does not exist", self.path)
+        if self.format in ("wav", "aiff", "flac"):
+            key = (self.format, bit_depth)
+            if key not in _SUBTYPES:
+                allowed = sorted(b for f, b in _SUBTYPES if f == self.format)
+                raise ParameterError(
+                    f"{self.format} output supports bit depths {allowed}, got {bit_depth}"
+                )
+            subtype = _SUBTYPES[key]
+        elif self.format == "mp3":
+            subtype = "MPEG_LAYER_III"
+        else:
+            subtype = "VORBIS"
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.bit_depth = bit_depth
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        try:
+            self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate,
+                                      channels=channels, format=_SF_FORMAT[self.format],
+                                      subtype=subtype)
+            if self.format == "mp3":
+                with contextlib.suppress(Exception):
+                    # libsndfile: compression level 0 = highest bitrate; CBR at 320 kbps.
+                    self._file.compression_level = max(0.0, min(1.0, (320 - mp3_bitrate_kbps) / 288))
+                    self._file.bitrate_mode = "CONSTANT"
+        except Exception as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise FormatError(f"{self.path}: cannot write ({_short(exc)})", self.path) from exc
+        self.frames_written = 0
+
+    def write(self, block: AudioArray) -> None:
+        """Append a float32 (channels, frames) block."""
+        if block.shape[0] != self.channels:
+            raise ParameterError(f"block has {block.shape[0]} channels, writer has {self.channels}")
+        self._file.write(np.ascontiguousarray(block.T))
+        self.frames_written += block.shape[1]
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; returns the final path."""
+        self._file.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        with contextlib.suppress(Exception):
+            self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AudioWriter:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if et is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_audio(path: str | Path, audio: AudioArray, sample_rate: int, *,
+                fmt: str | None = None, bit_depth: int = 24) -> Path:
+    """Write a whole float32 (channels, frames) array atomically."""
+    if not np.isfinite(audio).all():
+        raise ParameterError(f"{path}: refusing to write NaN or infinite samples")
+    with AudioWriter(path, sample_rate, audio.shape[0], fmt=fmt, bit_depth=bit_depth) as w:
+        w.write(audio.astype(np.float32, copy=False))
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; rename it over ``path`` if the block succeeds."""
+    dest = Path(path)
+    if not dest.parent.is_dir():
+        raise FormatError(f"{dest}: the folder {dest.parent} does not exist", dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    """Sample peak in dBFS (-inf for silence)."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return -math.inf if peak == 0 else 20 * math.log10(peak)
