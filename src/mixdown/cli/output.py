@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+
+from mixdown.core.jsonable import to_jsonable
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 stderr = Console(stderr=True, highlight=False)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Replace non-finite floats by None (JSON ``null``), recursively; tuples become lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return to_jsonable(value.item())
-    return value
 
 
 def print_json(value: Any) -> None:

@@ -1,16 +1,139 @@
-"""Project commands: new, check, info, render."""
+"""Project commands: ``new``, ``check``, ``info``, ``render``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from mixdown.cli.output import print_json, progress_bar, stderr
+
+ProjectArg = Annotated[Path, typer.Argument(help="A project folder or its song.toml.",
+                                            show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON on stdout.")]
+
+
+def _fmt_time(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
 
 
 def register(app: typer.Typer) -> None:
     """Add the project commands to ``app``."""
 
-    @app.command("version")
-    def version_cmd() -> None:
-        """Print the mixdown version."""
-        from importlib.metadata import version
+    @app.command("new")
+    def new_cmd(
+        folder: Annotated[Path, typer.Argument(help="The project folder to create.")],
+        title: Annotated[str | None, typer.Option(help="The song's title.")] = None,
+    ) -> None:
+        """Create a new project folder from the starter template."""
+        from mixdown.services.project import new_project
 
-        typer.echo(version("mixdown"))
+        song = new_project(folder, title=title)
+        typer.echo(f"created {song}")
+        typer.echo(f"render it with: mixdown render {folder} -o {folder}/renders/mix.wav")
+
+    @app.command("check")
+    def check_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
+        """Load and validate PROJECT without writing anything."""
+        from mixdown.services.project import check_project
+
+        r = check_project(project)
+        if json_out:
+            print_json({"file": str(r.path), "ok": True, "tracks": r.tracks, "buses": r.buses,
+                        "duration_s": r.duration_s})
+        else:
+            typer.echo(f"{r.path}: ok ({r.tracks} tracks, {r.buses} buses, "
+                       f"{_fmt_time(r.duration_s)})")
+
+    @app.command("info")
+    def info_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
+        """Show PROJECT's tracks, length, tempo map, sections and devices."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from mixdown.services.project import describe_project
+
+        d = describe_project(project)
+        if json_out:
+            print_json(d)
+            return
+        out = Console(highlight=False)
+        out.print(f"[bold]{d['title']}[/bold]" + (f" — {d['artist']}" if d["artist"] else ""))
+        out.print(f"{d['file']}: {_fmt_time(d['duration_s'])} at {d['sample_rate']} Hz")
+        tempo = ", ".join(
+            f"{'→' if t['ramp'] else ''}{t['bpm']:g} bpm @ beat {t['beat']:g}"
+            for t in d["tempo_map"])
+        out.print(f"tempo: {tempo}")
+        sigs = ", ".join(f"{s['signature'][0]}/{s['signature'][1]} @ bar {s['bar']}"
+                         for s in d["time_signatures"])
+        out.print(f"meter: {sigs}")
+        if d["sections"]:
+            out.print("sections: " + ", ".join(
+                f"{m['name']} ({m['bar']}:{m['beat']:g}, {_fmt_time(m['seconds'])})"
+                for m in d["sections"]))
+        table = Table("kind", "name", "source", "vol dB", "pan", "devices", "sends", "→")
+        for t in d["tracks"]:
+            flags = (" [m]" if t["mute"] else "") + (" [s]" if t["solo"] else "")
+            table.add_row("track", t["name"] + flags, t["instrument"] or f"{t['clips']} clips",
+                          f"{t['volume_db']:g}", f"{t['pan']:g}", ", ".join(t["devices"]),
+                          ", ".join(f"{k} {v:g}" for k, v in t["sends"].items()), t["output"])
+        for b in d["buses"]:
+            table.add_row("bus", b["name"], "", f"{b['volume_db']:g}", f"{b['pan']:g}",
+                          ", ".join(b["devices"]),
+                          ", ".join(f"{k} {v:g}" for k, v in b["sends"].items()), b["output"])
+        m = d["master"]
+        target = m["target"] or (f"{m['target_lufs']} LUFS" if m["target_lufs"] else "")
+        table.add_row("master", "master", target, f"{m['volume_db']:g}", "",
+                      ", ".join(m["devices"]), "", "")
+        out.print(table)
+
+    @app.command("render")
+    def render_cmd(
+        project: ProjectArg,
+        output: Annotated[Path, typer.Option("-o", "--output",
+                                             help="The file to write (.wav, .flac, .mp3).")],
+        fmt: Annotated[str | None, typer.Option("--format",
+                                                help="wav, flac or mp3 (default: from -o).")] = None,
+        bit_depth: Annotated[int | None, typer.Option(
+            "--bit-depth", help="16, 24 (PCM) or 32 (float). Default 24.")] = None,
+        sample_rate: Annotated[int | None, typer.Option(
+            "--sample-rate", help="44100, 48000, 88200 or 96000 Hz.")] = None,
+        stems: Annotated[bool, typer.Option(
+            "--stems", help="Also write each signal feeding the master into OUT.stems/.")] = False,
+        section: Annotated[str | None, typer.Option(
+            "--section", help="Render only this section (marker name).")] = None,
+        block_frames: Annotated[int, typer.Option(
+            "--block-frames", min=16, max=1 << 20, help="Processing block size.")] = 8192,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Render PROJECT to an audio file, with a QC sidecar (OUT.qc.json)."""
+        from mixdown.services.render import render_project
+
+        state: dict[str, object] = {}
+        with progress_bar("rendering", 1.0, enabled=not json_out) as advance:
+            def progress(done: int, total: int) -> None:
+                prev = state.get("done", 0)
+                advance((done - prev) / max(total, 1))  # type: ignore[operator]
+                state["done"] = done
+
+            report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
+                                    sample_rate=sample_rate, stems=stems, section=section,
+                                    block_frames=block_frames, progress=progress)
+        if json_out:
+            print_json(report.to_dict())
+            return
+        depth = "float" if report.bit_depth == 32 else f"{report.bit_depth}-bit"
+        kind = report.format.upper() if report.format != "mp3" else "MP3"
+        typer.echo(f"wrote {report.output} ({_fmt_time(report.duration_s)}, "
+                   f"{report.sample_rate} Hz, {depth if report.format != 'mp3' else ''} {kind})"
+                   .replace(",  ", ", "))
+        if report.summary:
+            typer.echo(report.summary)
+        for s in report.stems:
+            typer.echo(f"stem {s}")
+        if report.qc_path:
+            typer.echo(f"qc {report.qc_path}")
+        for w in report.warnings:
+            stderr.print(f"warning: {w}")

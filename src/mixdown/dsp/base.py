@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
 
-ParamKind = Literal["float", "int", "bool", "choice", "str"]
+ParamKind = Literal["float", "int", "bool", "choice", "str", "any"]
 DeviceKind = Literal["effect", "instrument"]
 
 
@@ -43,6 +43,8 @@ class Param:
     def check(self, value: Any, where: str) -> Any:
         """Return ``value`` coerced to this parameter's kind, or raise ParameterError."""
         label = f"{where}{self.name}"
+        if self.kind == "any":  # structured values (sampler zones): the factory checks them
+            return value
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ParameterError(f"{label}: must be true or false, got {value!r}")
@@ -253,5 +255,6 @@ BUILTIN_MODULES: list[str] = [
     "mixdown.dsp.instruments.fm",
     "mixdown.dsp.instruments.drums",
     "mixdown.dsp.instruments.sampler",
+    "mixdown.mastering.limiter",
 ]
 """Modules that register the built-in devices (imported lazily, once)."""

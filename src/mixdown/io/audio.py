@@ -161,7 +161,8 @@ class AudioWriter:
 
     def __init__(self, path: str | Path, sample_rate: int, channels: int, *,
                  fmt: str | None = None, bit_depth: int = 24,
-                 mp3_bitrate_kbps: int = 320) -> None:
+                 mp3_bitrate_kbps: int = 320, dither: Literal["tpdf", "none"] = "none",
+                 dither_seed: int = 0) -> None:
         self.path = Path(path)
         self.format = format_for_path(self.path, fmt)
         folder = self.path.parent if str(self.path.parent) else Path(".")
@@ -198,12 +199,40 @@ class AudioWriter:
             self._tmp.unlink(missing_ok=True)
             raise FormatError(f"{self.path}: cannot write ({_short(exc)})", self.path) from exc
         self.frames_written = 0
+        self.clipped_samples = 0
+        self._int_bits = bit_depth if (self.format in ("wav", "aiff", "flac")
+                                       and bit_depth in (16, 24)) else 0
+        self._dither = dither if self._int_bits else "none"
+        self._rng = np.random.default_rng(dither_seed)
 
     def write(self, block: AudioArray) -> None:
-        """Append a float32 (channels, frames) block."""
-        if block.shape[0] != self.channels:
-            raise ParameterError(f"block has {block.shape[0]} channels, writer has {self.channels}")
-        self._file.write(np.ascontiguousarray(block.T))
+        """Append a float32 (channels, frames) block.
+
+        Integer formats are quantised here (round to nearest, TPDF dither of ±1 LSB when
+        asked, drawn frame by frame from a seeded generator so that the bytes do not depend
+        on how the signal was split into blocks) and clipped at full scale (counted in
+        ``clipped_samples``).
+        """
+        if block.ndim != 2 or block.shape[0] != self.channels:
+            raise ParameterError(f"block has shape {block.shape}, writer has {self.channels} channels")
+        frames_first = np.ascontiguousarray(block.T, dtype=np.float32)
+        if self._int_bits:
+            scale = float(2 ** (self._int_bits - 1))
+            x = frames_first.astype(np.float64) * scale
+            if self._dither == "tpdf":
+                r = self._rng.random((x.shape[0], x.shape[1], 2))
+                x += r[..., 0] - r[..., 1]
+            q = np.rint(x)
+            over = (q > scale - 1) | (q < -scale)
+            if over.any():
+                self.clipped_samples += int(np.count_nonzero(over))
+                np.clip(q, -scale, scale - 1, out=q)
+            if self._int_bits == 16:
+                self._file.write(q.astype(np.int16))
+            else:
+                self._file.write(q.astype(np.int32) << 8)
+        else:
+            self._file.write(frames_first)
         self.frames_written += block.shape[1]
 
     def close(self) -> Path:

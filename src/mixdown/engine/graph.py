@@ -1,0 +1,126 @@
+"""The render graph: channel nodes (tracks, buses, master) wired by index, not by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from mixdown.core.audio import AudioArray
+from mixdown.engine.automation import Curve
+from mixdown.engine.sources import AudioSource, InstrumentSource
+
+CONTROL_FRAMES = 256
+"""Automation grid: parameters of devices update every 256 frames, counted from frame 0."""
+
+
+@dataclass(slots=True)
+class DeviceSlot:
+    """A live processor in a channel, with its automation and sidechain source."""
+
+    label: str
+    type: str
+    processor: Any
+    automation: list[tuple[str, Curve]] = field(default_factory=list)
+    sidechain: int | None = None
+    tempo_synced: bool = False
+    latency: int = 0
+
+
+@dataclass(slots=True)
+class SendEdge:
+    """A send into node ``target`` at a level curve in dB, tapped pre or post fader."""
+
+    target: int
+    level_db: Curve
+    pre_fader: bool
+    delay: int = 0
+
+
+@dataclass(slots=True)
+class ChannelNode:
+    """A track, bus or the master, ready to process blocks."""
+
+    index: int
+    name: str
+    kind: Literal["track", "bus", "master"]
+    label: str
+    source: AudioSource | InstrumentSource | None
+    devices: list[DeviceSlot]
+    volume_db: Curve
+    pan: Curve
+    muted: bool
+    invert: bool
+    sends: list[SendEdge]
+    output: int | None  # None for the master
+    instrument_automation: list[tuple[str, Curve]] = field(default_factory=list)
+    instrument_tempo_synced: bool = False
+    deps: set[int] = field(default_factory=set)
+    latency: int = 0  # sum of the inserts' latencies
+    input_latency: int = 0  # latency of the (aligned) signals arriving at the input
+    output_delay: int = 0  # delay added on the way to ``output`` for alignment
+
+    @property
+    def path_latency(self) -> int:
+        """Latency of this node's output relative to song time, in frames."""
+        return self.input_latency + self.latency
+
+
+@dataclass(slots=True)
+class RenderGraph:
+    """Everything the renderer needs; built by :func:`mixdown.engine.compile.compile_project`.
+
+    Frames are song frames at ``sample_rate``. The output covers ``[start_frame, end_frame)``;
+    sources stop at ``source_stop`` (tails ring on after it).
+    """
+
+    sample_rate: int
+    channels: int
+    nodes: list[ChannelNode]
+    levels: list[list[int]]
+    start_frame: int
+    end_frame: int
+    source_stop: int
+    bpm_at_frame: Callable[[int], float]
+    tempo_constant: bool
+    title: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def master(self) -> ChannelNode:
+        """The master node (always last)."""
+        return self.nodes[-1]
+
+    @property
+    def frames(self) -> int:
+        """Length of the output in frames."""
+        return self.end_frame - self.start_frame
+
+    def stem_nodes(self) -> list[ChannelNode]:
+        """Nodes that feed the master: their signals sum to the master's input."""
+        return [n for n in self.nodes if n.output == self.master.index]
+
+    def close(self) -> None:
+        """Release open files."""
+        for n in self.nodes:
+            if n.source is not None:
+                n.source.close()
+
+
+class DelayLine:
+    """An exact integer delay of ``delay`` frames on (channels, frames) blocks."""
+
+    def __init__(self, channels: int, delay: int) -> None:
+        self.delay = delay
+        self.buffer = np.zeros((channels, delay), np.float32)
+
+    def process(self, block: AudioArray) -> AudioArray:
+        """Return the block delayed by ``delay`` frames (state carried across blocks)."""
+        if self.delay == 0:
+            return block
+        joined = np.concatenate([self.buffer, block], axis=1)
+        n = block.shape[1]
+        self.buffer = joined[:, n:].copy()
+        return joined[:, :n]

@@ -1,0 +1,260 @@
+"""Render a :class:`RenderGraph` in blocks.
+
+Memory is bounded by the block size and the node count. Nodes of one dependency
+level run in parallel threads (numpy, scipy and numba release the GIL); their
+outputs are summed on the calling thread in node order, so the result is
+deterministic. Device automation is applied on a fixed grid of
+:data:`~mixdown.engine.graph.CONTROL_FRAMES` counted from frame 0, and fader
+and pan curves per frame, so the block size never changes the result.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import RenderError
+from mixdown.engine.graph import CONTROL_FRAMES, ChannelNode, DelayLine, DeviceSlot, RenderGraph
+
+Sink = Callable[[AudioArray], None]
+
+
+@dataclass(slots=True)
+class _NodeOut:
+    out: AudioArray | None
+    sends: list[AudioArray | None]
+    muted: bool = False
+
+
+class _Window:
+    """Pass on only rendered frames ``[first, last)`` of a stream to ``sink``."""
+
+    def __init__(self, sink: Sink, first: int, last: int) -> None:
+        self.sink, self.first, self.last = sink, first, last
+
+    def push(self, block: AudioArray, block_start: int) -> None:
+        a = max(self.first, block_start)
+        b = min(self.last, block_start + block.shape[1])
+        if a < b:
+            self.sink(block[:, a - block_start:b - block_start])
+
+
+def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
+           stem_sinks: dict[int, Sink] | None = None,
+           progress: Callable[[int], None] | None = None,
+           workers: int | None = None) -> None:
+    """Stream the mix of ``graph`` into ``sink`` as float32 (channels, frames) blocks.
+
+    Parameters
+    ----------
+    graph : RenderGraph
+        From :func:`mixdown.engine.compile.compile_project`; consumed (processors keep state).
+    sink : callable
+        Receives consecutive output blocks covering ``[graph.start_frame, graph.end_frame)``.
+    block_frames : int
+        Frames per processing block; the output does not depend on it.
+    stem_sinks : dict, optional
+        Node index -> sink for the signal that node feeds into the master (aligned, so
+        the stems sum to the master's input).
+    progress : callable, optional
+        Called with the number of output frames done after each block.
+    workers : int, optional
+        Threads for parallel nodes (default: the CPU count).
+    """
+    if block_frames < 1:
+        raise RenderError(f"block_frames must be >= 1, got {block_frames}")
+    nodes = graph.nodes
+    master = graph.master
+    lat = master.path_latency
+    total = graph.end_frame + lat
+    ch = graph.channels
+    out_window = _Window(sink, graph.start_frame + lat, graph.end_frame + lat)
+    stem_windows = {
+        i: _Window(s, graph.start_frame + master.input_latency,
+                   graph.end_frame + master.input_latency)
+        for i, s in (stem_sinks or {}).items()
+    }
+    out_delays = {n.index: DelayLine(ch, n.output_delay) for n in nodes if n.output is not None}
+    send_delays = {(n.index, k): DelayLine(ch, s.delay) for n in nodes
+                   for k, s in enumerate(n.sends)}
+    workers = workers or min(os.cpu_count() or 1, 8)
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    last_bpm = graph.bpm_at_frame(0)
+    try:
+        pos = 0
+        while pos < total:
+            n = min(block_frames, total - pos)
+            acc = {n_.index: np.zeros((ch, n), np.float32) for n_ in nodes if n_.kind != "track"}
+            outs: dict[int, _NodeOut] = {}
+            if not graph.tempo_constant:
+                last_bpm = _update_tempo(graph, pos, n, last_bpm)
+            for level in graph.levels:
+                def job(i: int, pos: int = pos, n: int = n) -> _NodeOut:
+                    return _process_node(nodes[i], pos, n, acc.get(i), outs, graph)
+
+                if pool is not None and len(level) > 1:
+                    results = list(pool.map(job, level))
+                else:
+                    results = [job(i) for i in level]
+                for i, res in zip(level, results, strict=True):
+                    outs[i] = res
+                    node = nodes[i]
+                    if node.output is None or res.out is None or res.muted:
+                        continue
+                    delayed = out_delays[i].process(res.out)
+                    acc[node.output] += delayed
+                    if i in stem_windows:
+                        stem_windows[i].push(delayed, pos)
+                    for k, s in enumerate(node.sends):
+                        sig = res.sends[k]
+                        if sig is not None:
+                            acc[s.target] += send_delays[(i, k)].process(sig)
+                if pool is None:
+                    continue
+            mix = outs[master.index].out
+            assert mix is not None
+            if not np.isfinite(mix).all():
+                raise RenderError(
+                    f"the mix became NaN or infinite at {pos / graph.sample_rate:.3f} s; "
+                    "look for a device with extreme settings (feedback, resonance)"
+                )
+            out_window.push(mix, pos)
+            pos += n
+            if progress is not None:
+                progress(n)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        graph.close()
+
+
+def _update_tempo(graph: RenderGraph, pos: int, n: int, last: float) -> float:
+    g = (pos // CONTROL_FRAMES) * CONTROL_FRAMES
+    bpm = last
+    while g < pos + n:
+        bpm = graph.bpm_at_frame(max(g, pos))
+        g += CONTROL_FRAMES
+    if bpm != last:
+        for node in graph.nodes:
+            for d in node.devices:
+                if d.tempo_synced:
+                    d.processor.set_tempo(bpm)
+            if node.instrument_tempo_synced and node.source is not None:
+                node.source.instrument.set_tempo(bpm)  # type: ignore[union-attr]
+    return bpm
+
+
+def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
+                   ) -> list[tuple[int, int, dict[str, float]]]:
+    """Split ``[pos, pos+n)`` at control-grid points where any curve's value changes."""
+    from mixdown.engine.automation import Curve
+
+    first_grid = (pos // CONTROL_FRAMES) * CONTROL_FRAMES
+    grid = np.arange(first_grid, pos + n, CONTROL_FRAMES, dtype=np.int64)
+    values = {name: c.values_at(grid.astype(np.float64)) for name, c in curves
+              if isinstance(c, Curve)}
+    segs: list[tuple[int, int, dict[str, float]]] = []
+    prev: dict[str, float] | None = None
+    for gi, g in enumerate(grid):
+        vals = {name: float(v[gi]) for name, v in values.items()}
+        a = max(int(g), pos)
+        b = min(int(g) + CONTROL_FRAMES, pos + n)
+        if prev is not None and vals == prev:
+            s_a, _, s_vals = segs[-1]
+            segs[-1] = (s_a, b, s_vals)
+        else:
+            segs.append((a, b, vals))
+        prev = vals
+    return segs
+
+
+def _run_device(slot: DeviceSlot, x: AudioArray, pos: int, sc: AudioArray | None) -> AudioArray:
+    if not slot.automation:
+        return slot.processor.process(x, sc) if sc is not None else slot.processor.process(x)
+    parts = []
+    for a, b, vals in _grid_segments(slot.automation, pos, x.shape[1]):
+        for name, v in vals.items():
+            slot.processor.set_param(name, v)
+        seg = np.ascontiguousarray(x[:, a - pos:b - pos])
+        scs = None if sc is None else np.ascontiguousarray(sc[:, a - pos:b - pos])
+        parts.append(slot.processor.process(seg, scs) if scs is not None
+                     else slot.processor.process(seg))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _render_source(node: ChannelNode, pos: int, n: int) -> AudioArray:
+    src = node.source
+    assert src is not None
+    if not node.instrument_automation:
+        return src.render(pos, n)
+    inst = src.instrument  # type: ignore[union-attr]
+    parts = []
+    for a, b, vals in _grid_segments(node.instrument_automation, pos, n):
+        for name, v in vals.items():
+            inst.set_param(name, v)
+        parts.append(src.render(a, b - a))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _pan_gains(pan: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Pan law: 0 dB on both sides at centre; the far side follows a cosine taper."""
+    left = np.cos(np.maximum(pan, 0.0) * (math.pi / 2))
+    right = np.cos(np.maximum(np.negative(pan), 0.0) * (math.pi / 2))
+    return left, right
+
+
+def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
+                  outs: dict[int, _NodeOut], graph: RenderGraph) -> _NodeOut:
+    if node.kind == "track":
+        x = _render_source(node, pos, n)
+    else:
+        assert acc is not None
+        x = acc
+    for slot in node.devices:
+        sc = None
+        if slot.sidechain is not None:
+            sc = outs[slot.sidechain].out
+            if sc is None:
+                sc = np.zeros_like(x)
+        x = _run_device(slot, x, pos, sc)
+        if x.dtype != np.float32:
+            x = x.astype(np.float32)
+    if node.invert:
+        x = -x
+    pre = x
+    gain = _curve_block(node.volume_db, pos, n, db=True)
+    if node.kind != "master" and not (node.pan.is_constant and node.pan.values[0] == 0.0):
+        pan = _curve_block(node.pan, pos, n, db=False)
+        gl, gr = _pan_gains(pan)
+        out = np.empty_like(x)
+        out[0] = x[0] * (gain * gl)
+        out[1] = x[1] * (gain * gr)
+    else:
+        out = x * gain if not (np.isscalar(gain) and gain == 1.0) else x.copy()
+    out = out.astype(np.float32, copy=False)
+    sends: list[AudioArray | None] = []
+    for s in node.sends:
+        level = _curve_block(s.level_db, pos, n, db=True)
+        src = pre if s.pre_fader else out
+        sends.append((src * level).astype(np.float32, copy=False))
+    # A muted channel still computes its output: it can key another's sidechain (ghost kick).
+    return _NodeOut(out, sends, muted=node.muted)
+
+
+def _curve_block(curve: object, pos: int, n: int, *, db: bool) -> np.ndarray | np.float32:
+    """A curve's per-frame values over the block (a scalar when constant)."""
+    from mixdown.engine.automation import Curve
+
+    assert isinstance(curve, Curve)
+    if curve.is_constant or not curve.changes_within(pos, pos + n):
+        v = curve.value_at(pos)
+        return np.float32(10 ** (v / 20)) if db else np.float32(v)
+    frames = np.arange(pos, pos + n, dtype=np.float64)
+    vals = curve.values_at(frames)
+    return (np.power(10.0, vals / 20.0) if db else vals).astype(np.float32)

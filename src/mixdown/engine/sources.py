@@ -1,0 +1,146 @@
+"""Signal sources of tracks: audio clips streamed from files, instruments playing notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import FormatError, RenderError
+
+
+@dataclass(slots=True)
+class ClipPlacement:
+    """An audio clip resolved to frames at the render rate.
+
+    The clip plays file frames ``offset + p`` for clip positions ``p`` in ``[0, length)``
+    (wrapping inside ``[offset, file_frames)`` when looping). Fades are linear in
+    amplitude over ``fade_in``/``fade_out`` frames at the clip's edges.
+    """
+
+    path: Path
+    start: int
+    length: int
+    offset: int
+    file_frames: int
+    file_channels: int
+    gain: float
+    fade_in: int
+    fade_out: int
+    loop: bool
+    label: str
+    _file: Any = field(default=None, repr=False)
+
+    @property
+    def end(self) -> int:
+        """First frame after the clip."""
+        return self.start + self.length
+
+    def _read(self, first: int, count: int) -> np.ndarray:
+        if self._file is None:
+            try:
+                self._file = sf.SoundFile(str(self.path))
+            except Exception as exc:
+                raise FormatError(f"{self.label}: cannot open {self.path} ({exc})", self.path) from exc
+        self._file.seek(first)
+        data = self._file.read(count, dtype="float32", always_2d=True)
+        if data.shape[0] < count:  # a file shorter than its header said
+            data = np.concatenate([data, np.zeros((count - data.shape[0], data.shape[1]),
+                                                  np.float32)])
+        return data.T
+
+    def render_into(self, out: AudioArray, block_start: int) -> None:
+        """Add this clip's frames that fall in the block into ``out`` (channels, frames)."""
+        n = out.shape[1]
+        a = max(block_start, self.start)
+        b = min(block_start + n, self.end)
+        if a >= b:
+            return
+        p0 = a - self.start
+        count = b - a
+        if self.loop:
+            period = self.file_frames - self.offset
+            pieces = []
+            p = p0
+            remaining = count
+            while remaining > 0:
+                idx = p % period
+                take = min(remaining, period - idx)
+                pieces.append(self._read(self.offset + idx, take))
+                p += take
+                remaining -= take
+            data = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
+        else:
+            first = self.offset + p0
+            avail = max(0, min(count, self.file_frames - first))
+            data = np.zeros((self.file_channels, count), np.float32)
+            if avail > 0:
+                data[:, :avail] = self._read(first, avail)
+        if not np.isfinite(data).all():
+            raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite samples")
+        env = np.full(count, self.gain, dtype=np.float64)
+        pos = np.arange(p0, p0 + count, dtype=np.float64)
+        if self.fade_in > 0:
+            env *= np.clip(pos / self.fade_in, 0.0, 1.0)
+        if self.fade_out > 0:
+            env *= np.clip((self.length - pos) / self.fade_out, 0.0, 1.0)
+        block = (data * env.astype(np.float32))
+        dst = out[:, a - block_start:b - block_start]
+        if block.shape[0] == 1:
+            dst += block[0]
+        else:
+            dst += block[: dst.shape[0]]
+
+    def close(self) -> None:
+        """Close the file handle."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class AudioSource:
+    """The clips of an audio track, streamed block by block."""
+
+    def __init__(self, clips: list[ClipPlacement], channels: int) -> None:
+        self.clips = sorted(clips, key=lambda c: c.start)
+        self.channels = channels
+
+    def render(self, start: int, frames: int) -> AudioArray:
+        """Frames ``[start, start + frames)`` of the track's clips."""
+        out = np.zeros((self.channels, frames), np.float32)
+        for clip in self.clips:
+            if clip.start < start + frames and clip.end > start:
+                clip.render_into(out, start)
+        return out
+
+    def close(self) -> None:
+        """Release file handles."""
+        for c in self.clips:
+            c.close()
+
+
+class InstrumentSource:
+    """An instrument playing the notes of a track's clips."""
+
+    def __init__(self, instrument: Any, channels: int) -> None:
+        self.instrument = instrument
+        self.channels = channels
+
+    def render(self, start: int, frames: int) -> AudioArray:
+        """Frames ``[start, start + frames)`` of the instrument."""
+        out = self.instrument.render(start, frames)
+        if out.shape != (self.channels, frames):
+            if out.shape == (1, frames):
+                out = np.repeat(out, self.channels, axis=0)
+            else:
+                raise RenderError(
+                    f"instrument returned shape {out.shape}, expected {(self.channels, frames)}"
+                )
+        return out.astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        """Nothing to release."""
