@@ -23,16 +23,15 @@ class Curve:
     frames: tuple[float, ...]
     values: tuple[float, ...]
     shapes: tuple[float, ...]
+    is_constant: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_constant", len(set(self.values)) == 1)
 
     @classmethod
     def constant(cls, value: float) -> Curve:
         """A curve that never changes."""
         return cls((0.0,), (float(value),), (0.0,))
-
-    @property
-    def is_constant(self) -> bool:
-        """True if the value never changes."""
-        return len(set(self.values)) == 1
 
     def value_at(self, frame: float) -> float:
         """The value at one frame."""

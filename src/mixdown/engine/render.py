@@ -252,7 +252,10 @@ def _curve_block(curve: object, pos: int, n: int, *, db: bool) -> np.ndarray | n
     from mixdown.engine.automation import Curve
 
     assert isinstance(curve, Curve)
-    if curve.is_constant or not curve.changes_within(pos, pos + n):
+    if curve.is_constant:
+        v = curve.values[0]
+        return np.float32(10 ** (v / 20)) if db else np.float32(v)
+    if not curve.changes_within(pos, pos + n):
         v = curve.value_at(pos)
         return np.float32(10 ** (v / 20)) if db else np.float32(v)
     frames = np.arange(pos, pos + n, dtype=np.float64)

@@ -13,6 +13,10 @@ from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError, RenderError
 
 
+CACHE_SAMPLES = 4 * 1024 * 1024
+"""Audio files up to this many samples (16 MB as float32) are decoded once and kept."""
+
+
 @dataclass(slots=True)
 class ClipPlacement:
     """An audio clip resolved to frames at the render rate.
@@ -34,6 +38,7 @@ class ClipPlacement:
     loop: bool
     label: str
     _file: Any = field(default=None, repr=False)
+    _cache: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def end(self) -> int:
@@ -41,7 +46,24 @@ class ClipPlacement:
         return self.start + self.length
 
     def _read(self, first: int, count: int) -> np.ndarray:
+        if self._cache is not None:
+            return self._cache[:, first:first + count]
         if self._file is None:
+            if self.file_frames * self.file_channels <= CACHE_SAMPLES:
+                # Small files (loops, one-shots) are decoded once and kept: memory is bounded
+                # by the asset's size, never by the song's length.
+                try:
+                    data = sf.read(str(self.path), dtype="float32", always_2d=True)[0].T
+                except Exception as exc:
+                    raise FormatError(f"{self.label}: cannot decode {self.path} ({exc})",
+                                      self.path) from exc
+                if not np.isfinite(data).all():
+                    raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite "
+                                      "samples")
+                if data.shape[1] < self.file_frames:
+                    data = np.pad(data, ((0, 0), (0, self.file_frames - data.shape[1])))
+                self._cache = np.ascontiguousarray(data)
+                return self._cache[:, first:first + count]
             try:
                 self._file = sf.SoundFile(str(self.path))
             except Exception as exc:
@@ -80,15 +102,22 @@ class ClipPlacement:
             data = np.zeros((self.file_channels, count), np.float32)
             if avail > 0:
                 data[:, :avail] = self._read(first, avail)
-        if not np.isfinite(data).all():
+        if self._cache is None and not np.isfinite(data).all():
             raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite samples")
-        env = np.full(count, self.gain, dtype=np.float64)
-        pos = np.arange(p0, p0 + count, dtype=np.float64)
-        if self.fade_in > 0:
-            env *= np.clip(pos / self.fade_in, 0.0, 1.0)
-        if self.fade_out > 0:
-            env *= np.clip((self.length - pos) / self.fade_out, 0.0, 1.0)
-        block = (data * env.astype(np.float32))
+        in_fade = (self.fade_in > 0 and p0 < self.fade_in) or (
+            self.fade_out > 0 and p0 + count > self.length - self.fade_out)
+        if in_fade:
+            env = np.full(count, self.gain, dtype=np.float64)
+            pos = np.arange(p0, p0 + count, dtype=np.float64)
+            if self.fade_in > 0:
+                env *= np.clip(pos / self.fade_in, 0.0, 1.0)
+            if self.fade_out > 0:
+                env *= np.clip((self.length - pos) / self.fade_out, 0.0, 1.0)
+            block = data * env.astype(np.float32)
+        elif self.gain != 1.0:
+            block = data * np.float32(self.gain)
+        else:
+            block = data
         dst = out[:, a - block_start:b - block_start]
         if block.shape[0] == 1:
             dst += block[0]

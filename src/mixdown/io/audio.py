@@ -217,20 +217,24 @@ class AudioWriter:
             raise ParameterError(f"block has shape {block.shape}, writer has {self.channels} channels")
         frames_first = np.ascontiguousarray(block.T, dtype=np.float32)
         if self._int_bits:
-            scale = float(2 ** (self._int_bits - 1))
-            x = frames_first.astype(np.float64) * scale
+            # float32 is exact here: scaling by a power of two and rounding to integers
+            # below 2^24 lose nothing.
+            scale = np.float32(2 ** (self._int_bits - 1))
+            x = frames_first * scale
             if self._dither == "tpdf":
-                r = self._rng.random((x.shape[0], x.shape[1], 2))
+                r = self._rng.random((x.shape[0], x.shape[1], 2), dtype=np.float32)
                 x += r[..., 0] - r[..., 1]
-            q = np.rint(x)
-            over = (q > scale - 1) | (q < -scale)
-            if over.any():
-                self.clipped_samples += int(np.count_nonzero(over))
-                np.clip(q, -scale, scale - 1, out=q)
+            q = np.rint(x, out=x)
+            hi, lo = scale - 1, -scale
+            if q.max(initial=0) > hi or q.min(initial=0) < lo:
+                self.clipped_samples += int(np.count_nonzero((q > hi) | (q < lo)))
+                np.clip(q, lo, hi, out=q)
             if self._int_bits == 16:
                 self._file.write(q.astype(np.int16))
             else:
-                self._file.write(q.astype(np.int32) << 8)
+                qi = q.astype(np.int32)
+                qi <<= 8
+                self._file.write(qi)
         else:
             self._file.write(frames_first)
         self.frames_written += block.shape[1]

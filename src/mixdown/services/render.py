@@ -88,6 +88,7 @@ def render_project(
     end_s: float | None = None,
     master: bool = True,
     block_frames: int = 8192,
+    workers: int | None = None,
     root: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     qc: bool = True,
@@ -171,7 +172,8 @@ def render_project(
                 if progress:
                     progress(done, total)
 
-            render(graph, sink, block_frames=block_frames, stem_sinks=stem_sinks)
+            render(graph, sink, block_frames=block_frames, stem_sinks=stem_sinks,
+                   workers=workers)
             clipped = main.clipped_samples
             for w in writers:
                 w.close()

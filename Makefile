@@ -1,0 +1,48 @@
+# mixdown: two commands for a new machine.
+#   make demo   installs everything and renders the bundled demo song
+#   make test   installs the test extras and runs the test suite
+#   make bench  runs the benchmarks and writes benchmarks/results/latest.json
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_OUT := examples/demo/renders/demo.wav
+
+.PHONY: demo test bench lint system install install-test clean
+
+system:
+	@bash scripts/install-system.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml | system
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(BIN)/pip install -q -r requirements-test.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+demo: install
+	@mkdir -p examples/demo/renders
+	$(BIN)/mixdown render examples/demo -o $(DEMO_OUT) --stems
+	@echo "demo rendered: $(DEMO_OUT) (stems in examples/demo/renders/demo.stems/)"
+
+test: install-test
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks
+
+bench: install-test
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Benchmarks: figures and ratios against peers, never pass/fail timing."""
