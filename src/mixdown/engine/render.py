@@ -95,13 +95,19 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
             if not graph.tempo_constant:
                 last_bpm = _update_tempo(graph, pos, n, last_bpm)
             for level in graph.levels:
-                def job(i: int, pos: int = pos, n: int = n) -> _NodeOut:
-                    return _process_node(nodes[i], pos, n, acc.get(i), outs, graph)
+                def job(group: list[int], pos: int = pos, n: int = n) -> list[_NodeOut]:
+                    return [_process_node(nodes[i], pos, n, acc.get(i), outs, graph)
+                            for i in group]
 
                 if pool is not None and len(level) > 1:
-                    results = list(pool.map(job, level))
+                    # One task per worker, nodes dealt round-robin: few hand-offs per block.
+                    groups = [level[k::workers] for k in range(min(workers, len(level)))]
+                    done = list(pool.map(job, groups))
+                    by_node = {i: r for g, rs in zip(groups, done, strict=True)
+                               for i, r in zip(g, rs, strict=True)}
+                    results = [by_node[i] for i in level]
                 else:
-                    results = [job(i) for i in level]
+                    results = job(level)
                 for i, res in zip(level, results, strict=True):
                     outs[i] = res
                     node = nodes[i]
@@ -115,8 +121,6 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
                         sig = res.sends[k]
                         if sig is not None:
                             acc[s.target] += send_delays[(i, k)].process(sig)
-                if pool is None:
-                    continue
             mix = outs[master.index].out
             assert mix is not None
             if not np.isfinite(mix).all():

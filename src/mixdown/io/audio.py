@@ -186,15 +186,19 @@ class AudioWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
         os.close(fd)
         self._tmp = Path(tmp)
+        extra: dict[str, object] = {}
+        if self.format == "mp3":
+            if not 32 <= mp3_bitrate_kbps <= 320:
+                raise ParameterError(f"MP3 bitrate must be 32..320 kbps, got {mp3_bitrate_kbps}")
+            # libsndfile (LAME): level 0 = 320 kbps, rising level lowers the bitrate linearly
+            # to 32 kbps (snapped to the MPEG rates); these must be set when opening, since
+            # setting them afterwards is silently ignored (the file came out ~150 kbps VBR).
+            extra = {"compression_level": (320 - mp3_bitrate_kbps) / 288,
+                     "bitrate_mode": "CONSTANT"}
         try:
             self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate,
                                       channels=channels, format=_SF_FORMAT[self.format],
-                                      subtype=subtype)
-            if self.format == "mp3":
-                with contextlib.suppress(Exception):
-                    # libsndfile: compression level 0 = highest bitrate; CBR at 320 kbps.
-                    self._file.compression_level = max(0.0, min(1.0, (320 - mp3_bitrate_kbps) / 288))
-                    self._file.bitrate_mode = "CONSTANT"
+                                      subtype=subtype, **extra)  # type: ignore[arg-type]
         except Exception as exc:
             self._tmp.unlink(missing_ok=True)
             raise FormatError(f"{self.path}: cannot write ({_short(exc)})", self.path) from exc

@@ -9,16 +9,33 @@ checked when the project is built, so that the engine never meets a dangling nam
 
 from __future__ import annotations
 
+import difflib
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from mixdown.core.errors import ModelError
 from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
 
-Position = float | str
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1.0 beats
+        raise ValueError(
+            f"must be beats (16), 'bar:beat' ('5:1') or seconds ('12.5s'), got {value!r}"
+        )
+    return value
+
+
+Position = Annotated[float | str, BeforeValidator(_not_bool)]
 """Beats (float), ``"bar:beat"`` or ``"<seconds>s"``."""
 
 SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)
@@ -270,7 +287,7 @@ class Track(Channel):
             if clip.kind == "notes" and self.instrument is None:
                 raise ValueError(
                     f"clips[{i}] has notes but the track has no instrument; add "
-                    "instrument = {{ type = \"synth\" }} (or drums, fm, sampler)"
+                    'instrument = { type = "synth" } (or drums, fm, sampler)'
                 )
         return self
 
@@ -345,7 +362,8 @@ def check_references(project: Project) -> None:
     for kind, chans in (("track", project.tracks), ("bus", project.buses)):
         for c in chans:
             if c.name in names:
-                raise ValueError(f"{kind} {c.name!r}: the name is already used by a {names[c.name]}")
+                raise ValueError(f'{kind} "{c.name}", name: already used by a {names[c.name]}; '
+                                 "track and bus names must be unique")
             names[c.name] = kind
     bus_names = [b.name for b in project.buses]
     marker_names = [m.name for m in project.markers]
@@ -358,32 +376,47 @@ def check_references(project: Project) -> None:
             targets: set[str] = set()
             if c.output != MASTER:
                 if c.output not in bus_names:
-                    raise ValueError(f"{label}, output: no bus {c.output!r}; {_known(bus_names)}")
+                    raise ValueError(f"{label}, output: no bus {c.output!r}; "
+                                     f"{_known(c.output, bus_names)}")
                 targets.add(c.output)
             seen = set()
             for s in c.sends:
                 if s.to not in bus_names:
-                    raise ValueError(f"{label}, sends.{s.to}: no bus {s.to!r}; {_known(bus_names)}")
+                    raise ValueError(f"{label}, sends.{s.to}: no bus {s.to!r}; "
+                                     f"{_known(s.to, bus_names)}")
                 if s.to in seen:
                     raise ValueError(f"{label}, sends.{s.to}: sent to twice")
                 seen.add(s.to)
                 targets.add(s.to)
             if kind == "bus" and c.name in targets:
                 raise ValueError(f"{label}: a bus cannot feed itself")
-            for d in c.devices:
-                sc = d.params.get("sidechain")
-                if sc and sc not in names and sc not in [t.name for t in project.tracks]:
-                    raise ValueError(
-                        f"{label}, device {d.name or d.type!r}.sidechain: no track or bus {sc!r}"
-                    )
+            _check_sidechains(c.devices, label, names)
             graph[c.name] = targets
+    _check_sidechains(project.master.devices, MASTER, names)
     cycle = _find_cycle(graph)
     if cycle:
-        raise ValueError(f"buses form a loop: {' -> '.join(cycle)}; break it by routing one to master")
+        raise ValueError(f"buses form a loop: {' -> '.join(cycle)}; "
+                         "break it by routing one of them to master")
 
 
-def _known(names: list[str]) -> str:
-    return f"buses: {', '.join(names)}" if names else "there are no buses; add a [[bus]]"
+def _check_sidechains(devices: tuple[Device, ...], label: str, names: dict[str, str]) -> None:
+    for j, d in enumerate(devices):
+        sc = d.params.get("sidechain")
+        if sc in (None, ""):
+            continue
+        if not isinstance(sc, str) or sc not in names:
+            hint = difflib.get_close_matches(str(sc), list(names), n=1, cutoff=0.6)
+            fix = f"did you mean {hint[0]!r}?" if hint else (
+                f"tracks and buses: {', '.join(names)}" if names else "there are none")
+            sep = "." if label == MASTER else ", "
+            raise ValueError(f"{label}{sep}devices[{j}].sidechain: no track or bus {sc!r}; {fix}")
+
+
+def _known(name: str, names: list[str]) -> str:
+    if not names:
+        return "there are no buses; add a [[bus]]"
+    hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"did you mean {hint[0]!r}?" if hint else f"buses: {', '.join(names)}"
 
 
 def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

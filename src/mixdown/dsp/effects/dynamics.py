@@ -1,0 +1,415 @@
+"""Dynamics: compressor, gate and a look-ahead peak limiter.
+
+Envelope followers run in compiled loops (numba, float64 state). The channels are
+linked: one gain, computed from the loudest channel (peak) or the channel mean
+(RMS), is applied to all of them, so the stereo image does not move.
+
+Compressor (Giannoulis, Massberg & Reiss, "Digital dynamic range compressor
+design", JAES 2012): a log-domain gain computer with a quadratic soft knee
+(their eq. 4) feeds a *smooth decoupled* peak detector (their eq. 17): the gain
+reduction first passes a release-only peak follower, ``y1 = max(g, aR y1 +
+(1 - aR) g)``, then an attack one-pole, ``yL = aA yL + (1 - aA) y1``. So a step
+up reaches 63 % of its gain reduction after ``attack_ms``, a steady sine is
+compressed by its peak level, and a step down releases as the two-pole response
+of ``release_ms`` followed by ``attack_ms``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import ParameterError
+from mixdown.dsp.base import Param, register_device
+from mixdown.dsp.effects._common import (
+    EffectBase,
+    Ramp,
+    SosFilter,
+    butterworth_sections,
+    time_coef,
+)
+
+RMS_WINDOW_MS = 10.0
+"""Time constant of the compressor's RMS detector (mean square one-pole), in ms."""
+
+_FLUSH = 1e-12  # dB of gain reduction below which the envelope is set to exactly 0
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _compressor_kernel(x, key, st, thr_db, slope, knee_db, knee_lo_pow, rms, beta,
+                       a_att, a_rel, mk0, mk1, mpos, mlen):  # pragma: no cover - compiled
+    nch = x.shape[0]
+    kch = key.shape[0]
+    n = x.shape[1]
+    ms = st[0]
+    y1 = st[1]
+    yl = st[2]
+    half = 0.5 * knee_db
+    knee2 = max(2.0 * knee_db, 1e-300)
+    db_per_log2 = 10.0 * math.log10(2.0)  # 10 log10(p) = db_per_log2 * log2(p)
+    log2_per_db = math.log2(10.0) / 20.0  # 10 ** (-g / 20) = 2 ** (-g * log2_per_db)
+    ramp_n = min(max(mlen - mpos, 0), n)
+    inv_k = 1.0 / kch
+    for i in range(n):
+        if rms:
+            acc = 0.0
+            for c in range(kch):
+                v = np.float64(key[c, i])
+                acc += v * v
+            ms = beta * ms + (1.0 - beta) * (acc * inv_k)
+            p = ms
+        else:
+            p = 0.0
+            for c in range(kch):
+                v = np.float64(key[c, i])
+                p = max(p, v * v)
+        gr = 0.0
+        if p > knee_lo_pow:  # skip the logarithm below the knee
+            # o = dB over the knee's start; quadratic over the knee, then linear (eq. 4)
+            o = db_per_log2 * math.log2(p) - thr_db + half
+            m = min(o, knee_db)
+            gr = slope * (m * m / knee2 + (o - m))
+        y1 = max(gr, a_rel * y1 + (1.0 - a_rel) * gr)
+        yl = a_att * yl + (1.0 - a_att) * y1
+        if y1 < _FLUSH:
+            y1 = 0.0
+        mk = mk0 + (mk1 - mk0) * ((mpos + i + 1) / mlen) if i < ramp_n else mk1
+        if yl < _FLUSH:
+            yl = 0.0
+            g = mk
+        else:
+            g = mk * math.exp2(-yl * log2_per_db)
+        for c in range(nch):
+            x[c, i] = np.float32(x[c, i] * g)
+    st[0] = ms
+    st[1] = y1
+    st[2] = yl
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _gate_kernel(x, key, st, thr_pow, hold_frames, a_att, a_rel, floor):  # pragma: no cover
+    nch = x.shape[0]
+    kch = key.shape[0]
+    n = x.shape[1]
+    g = st[0]
+    hold = st[1]
+    for i in range(n):
+        p = 0.0
+        for c in range(kch):
+            v = np.float64(key[c, i])
+            if v * v > p:
+                p = v * v
+        if p >= thr_pow:
+            hold = hold_frames
+            target = 1.0
+        elif hold > 0:
+            hold -= 1
+            target = 1.0
+        else:
+            target = 0.0
+        g = target + (g - target) * a_att if target > g else target + (g - target) * a_rel
+        if g < _FLUSH:
+            g = 0.0
+        gain = floor + (1.0 - floor) * g
+        for c in range(nch):
+            x[c, i] = np.float32(x[c, i] * gain)
+    st[0] = g
+    st[1] = hold
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _limiter_kernel(x, delay, dq_val, dq_pos, ring, st, ist, ceil, ceil32,
+                    a_rel):  # pragma: no cover - compiled
+    # ist: [t, dq_head, dq_size]; st: [env, box_sum]
+    nch = x.shape[0]
+    n = x.shape[1]
+    size = ring.shape[0]  # lookahead + 1
+    t = ist[0]
+    head = ist[1]
+    count = ist[2]
+    env = st[0]
+    total = st[1]
+    inv = 1.0 / size
+    for i in range(n):
+        a = 0.0
+        for c in range(nch):
+            v = abs(np.float64(x[c, i]))
+            if v > a:
+                a = v
+        req = ceil / a if a > ceil else 1.0
+        # sliding minimum of req over [t - L, t] (monotonic deque of <= L + 1 entries)
+        while count > 0 and dq_pos[head] < t - (size - 1):
+            head = (head + 1) % size
+            count -= 1
+        while count > 0 and dq_val[(head + count - 1) % size] >= req:
+            count -= 1
+        j = (head + count) % size
+        dq_val[j] = req
+        dq_pos[j] = t
+        count += 1
+        m = dq_val[head]
+        rec = 1.0 - (1.0 - env) * a_rel
+        env = m if m < rec else rec
+        p = t % size
+        total += env - ring[p]
+        ring[p] = env
+        if p == size - 1:  # re-sum once per window so rounding cannot drift
+            total = 0.0
+            for k in range(size):
+                total += ring[k]
+        gain = total * inv
+        q = (t + 1) % size
+        for c in range(nch):
+            delay[c, p] = x[c, i]
+            y = np.float32(delay[c, q] * gain)
+            if y > ceil32:
+                y = ceil32
+            elif y < -ceil32:
+                y = -ceil32
+            x[c, i] = y
+        t += 1
+    ist[0] = t
+    ist[1] = head
+    ist[2] = count
+    st[0] = env
+    st[1] = total
+
+
+class _KeyedDynamics(EffectBase):
+    """A dynamics device whose detector may listen to a sidechain."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__(values)
+        self._key = np.zeros((0, 0), dtype=np.float32)
+        self._sc_filter: SosFilter | None = None
+
+    def _key_for(self, block: AudioArray, sidechain: AudioArray | None,
+                 highpass_hz: float) -> AudioArray:
+        """The detector input: the sidechain (or the block), high-passed if asked."""
+        src = block if sidechain is None else sidechain
+        if sidechain is not None and (not isinstance(sidechain, np.ndarray)
+                                      or sidechain.ndim != 2
+                                      or sidechain.shape[1] != block.shape[1]):
+            raise ParameterError(
+                f"{self.TYPE}: sidechain must be shaped (channels, {block.shape[1]}) like the "
+                f"block, got {getattr(sidechain, 'shape', None)}"
+            )
+        if highpass_hz <= 0 and (self._sc_filter is None or self._sc_filter.is_identity):
+            return src
+        kc, n = src.shape
+        if self._key.shape[0] != kc or self._key.shape[1] < n:
+            self._key = np.zeros((kc, max(n, self.max_block_frames)), dtype=np.float32)
+        if self._sc_filter is None or self._sc_filter.z.shape[1] < kc:
+            self._sc_filter = SosFilter(1, max(kc, self.channels))
+            self._sc_filter.set(self._sc_design(), 0)
+        key = self._key[:, :n]
+        np.copyto(key, src, casting="same_kind")
+        self._sc_filter.process(key)
+        return key
+
+    def _sc_design(self) -> np.ndarray:
+        hz = float(self._p.get("sidechain_highpass_hz", 0.0))
+        if hz <= 0:
+            return np.array([[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
+        return np.vstack(butterworth_sections("highpass", hz, 2, self.sample_rate))
+
+    def _reset_key(self) -> None:
+        self._sc_filter = None
+
+
+_COMP_PARAMS = (
+    Param("threshold_db", -18.0, "level in dBFS above which the gain is reduced",
+          min=-60.0, max=0.0),
+    Param("ratio", 4.0, "input dB over the threshold per output dB (1 = no compression)",
+          min=1.0, max=100.0),
+    Param("attack_ms", 10.0, "attack time constant in ms (63 % of a step's gain reduction)",
+          min=0.0, max=500.0),
+    Param("release_ms", 100.0, "release time constant in ms", min=1.0, max=5000.0),
+    Param("knee_db", 6.0, "soft-knee width in dB, centred on the threshold (0 = hard knee)",
+          min=0.0, max=24.0),
+    Param("makeup_db", 0.0, "make-up gain in dB applied after compression", min=-24.0,
+          max=24.0),
+    Param("detector", "peak", "level detector: peak (sample peak) or rms (10 ms mean square)",
+          kind="choice", choices=("peak", "rms"), automatable=False),
+    Param("sidechain", "", "track or bus whose signal drives the detector ('' = this signal)",
+          kind="str", automatable=False),
+    Param("sidechain_highpass_hz", 0.0,
+          "12 dB/oct high-pass on the detector input in Hz (0 = off)", min=0.0, max=2000.0),
+)
+
+
+@register_device(
+    "compressor", kind="effect", params=_COMP_PARAMS, sidechain=True,
+    doc="Stereo-linked feed-forward compressor with soft knee, peak or RMS detector, sidechain.",
+)
+class Compressor(_KeyedDynamics):
+    """Feed-forward compressor (see the module doc for the detector)."""
+
+    TYPE = "compressor"
+    PARAMS = _COMP_PARAMS
+
+    def __init__(
+        self, *, threshold_db: float = -18.0, ratio: float = 4.0, attack_ms: float = 10.0,
+        release_ms: float = 100.0, knee_db: float = 6.0, makeup_db: float = 0.0,
+        detector: str = "peak", sidechain: str = "", sidechain_highpass_hz: float = 0.0,
+    ) -> None:
+        super().__init__(locals())
+        self._state = np.zeros(3)
+        self._makeup = Ramp(10.0 ** (makeup_db / 20.0))
+
+    def static_curve_db(self, level_db: float) -> float:
+        """Output level in dB for a steady detector level ``level_db`` (incl. make-up)."""
+        p = self._p
+        over = level_db - p["threshold_db"]
+        slope = 1.0 - 1.0 / p["ratio"]
+        knee = p["knee_db"]
+        if 2.0 * over <= -knee:
+            gr = 0.0
+        elif 2.0 * over < knee:
+            gr = slope * (over + knee / 2.0) ** 2 / (2.0 * knee)
+        else:
+            gr = slope * over
+        return level_db - gr + p["makeup_db"]
+
+    def _reset(self) -> None:
+        self._state[:] = 0.0
+        self._makeup.jump(10.0 ** (self._p["makeup_db"] / 20.0))
+        self._reset_key()
+
+    def _update(self, name: str) -> None:
+        if name == "makeup_db":
+            self._makeup.glide(10.0 ** (self._p["makeup_db"] / 20.0), self._glide_frames)
+        elif name == "sidechain_highpass_hz" and self._sc_filter is not None:
+            self._sc_filter.set(self._sc_design(), self._glide_frames)
+
+    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
+        p = self._p
+        sr = self.sample_rate
+        key = self._key_for(block, sidechain, p["sidechain_highpass_hz"])
+        thr = p["threshold_db"]
+        knee = p["knee_db"]
+        knee_lo_pow = 10.0 ** ((thr - knee / 2.0) / 10.0)
+        m = self._makeup
+        _compressor_kernel(
+            block, key, self._state, thr, 1.0 - 1.0 / p["ratio"], knee, knee_lo_pow,
+            p["detector"] == "rms", time_coef(RMS_WINDOW_MS, sr),
+            time_coef(p["attack_ms"], sr), time_coef(p["release_ms"], sr),
+            m.start, m.target, m.pos, m.length,
+        )
+        m.advance(block.shape[1])
+        return block
+
+
+_GATE_PARAMS = (
+    Param("threshold_db", -40.0, "sample-peak level in dBFS above which the gate opens",
+          min=-96.0, max=0.0),
+    Param("range_db", -80.0, "gain in dB while the gate is closed (0 = no gating)",
+          min=-120.0, max=0.0),
+    Param("attack_ms", 1.0, "opening time constant in ms", min=0.0, max=100.0),
+    Param("hold_ms", 20.0, "time in ms the gate stays open after the level drops",
+          min=0.0, max=2000.0),
+    Param("release_ms", 100.0, "closing time constant in ms", min=1.0, max=5000.0),
+    Param("sidechain", "", "track or bus whose signal opens the gate ('' = this signal)",
+          kind="str", automatable=False),
+)
+
+
+@register_device(
+    "gate", kind="effect", params=_GATE_PARAMS, sidechain=True,
+    doc="Noise gate with hold and range; the key can be a sidechain.",
+)
+class Gate(_KeyedDynamics):
+    """Stereo-linked noise gate.
+
+    The gate opens while the key's sample peak is at or above ``threshold_db``
+    and for ``hold_ms`` after (which also bridges a waveform's zero crossings);
+    its gain glides between 1 and ``range_db`` with one-pole time constants.
+    """
+
+    TYPE = "gate"
+    PARAMS = _GATE_PARAMS
+
+    def __init__(
+        self, *, threshold_db: float = -40.0, range_db: float = -80.0, attack_ms: float = 1.0,
+        hold_ms: float = 20.0, release_ms: float = 100.0, sidechain: str = "",
+    ) -> None:
+        super().__init__(locals())
+        self._state = np.zeros(2)
+
+    def _reset(self) -> None:
+        self._state[:] = 0.0
+
+    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
+        p = self._p
+        sr = self.sample_rate
+        key = self._key_for(block, sidechain, 0.0)
+        _gate_kernel(block, key, self._state, 10.0 ** (p["threshold_db"] / 10.0),
+                     float(round(p["hold_ms"] * 1e-3 * sr)), time_coef(p["attack_ms"], sr),
+                     time_coef(p["release_ms"], sr), 10.0 ** (p["range_db"] / 20.0))
+        return block
+
+
+_LIMITER_PARAMS = (
+    Param("ceiling_db", -1.0, "highest sample peak of the output in dBFS", min=-24.0, max=0.0),
+    Param("release_ms", 100.0, "time constant in ms of the gain's recovery", min=1.0,
+          max=2000.0),
+    Param("lookahead_ms", 5.0, "look-ahead in ms; the gain ramps down over it (= latency)",
+          min=0.0, max=20.0, automatable=False),
+)
+
+
+@register_device(
+    "limiter", kind="effect", params=_LIMITER_PARAMS,
+    doc="Look-ahead peak limiter; the output never exceeds ceiling_db in sample peak.",
+)
+class Limiter(EffectBase):
+    """Look-ahead brick-wall peak limiter.
+
+    The gain each sample needs (``ceiling / |x|``, channels linked) passes a
+    sliding minimum over the look-ahead window of ``L + 1`` frames, an
+    exponential recovery (``release_ms``) that may only go lower, and a moving
+    average over ``L + 1`` frames. Every averaged window holds only values at or
+    below the need of the sample it lands on, so the output never exceeds the
+    ceiling, and the gain moves down as a ramp over the look-ahead instead of
+    jumping. The audio is delayed by ``L`` frames (``latency_frames``).
+    """
+
+    TYPE = "limiter"
+    PARAMS = _LIMITER_PARAMS
+
+    def __init__(self, *, ceiling_db: float = -1.0, release_ms: float = 100.0,
+                 lookahead_ms: float = 5.0) -> None:
+        super().__init__(locals())
+        self._delay = np.zeros((1, 1), dtype=np.float32)
+        self._dq_val = np.zeros(1)
+        self._dq_pos = np.zeros(1, dtype=np.int64)
+        self._ring = np.ones(1)
+        self._st = np.zeros(2)
+        self._ist = np.zeros(3, dtype=np.int64)
+
+    def _prepare(self) -> None:
+        self.latency_frames = round(self._p["lookahead_ms"] * 1e-3 * self.sample_rate)
+        size = self.latency_frames + 1
+        self._delay = np.zeros((self.channels, size), dtype=np.float32)
+        self._dq_val = np.zeros(size)
+        self._dq_pos = np.zeros(size, dtype=np.int64)
+        self._ring = np.ones(size)
+
+    def _reset(self) -> None:
+        self._delay[:] = 0.0
+        self._ring[:] = 1.0
+        self._st[:] = (1.0, float(self._ring.shape[0]))
+        self._ist[:] = 0
+
+    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
+        ceil = 10.0 ** (self._p["ceiling_db"] / 20.0)
+        ceil32 = np.float32(ceil)
+        if float(ceil32) > ceil:
+            ceil32 = np.nextafter(ceil32, np.float32(0.0))
+        _limiter_kernel(block, self._delay, self._dq_val, self._dq_pos, self._ring, self._st,
+                        self._ist, ceil, ceil32, time_coef(self._p["release_ms"],
+                                                           self.sample_rate))
+        return block

@@ -1,0 +1,338 @@
+"""Reach a loudness target by measurement: gain, true-peak limiter, measure, correct.
+
+The loudness of a limited master is not the input loudness plus the gain: the
+limiter takes some away, more the harder it works. So the gain is found by
+measuring the limiter's output (ITU-R BS.1770-4, :class:`LoudnessMeter`) and
+correcting it: a first pass at ``target - input``, then secant steps, until the
+integrated loudness is within ``tolerance_lu`` (0.05 LU by default, well inside
+the ±0.2 LU promise). Two or three passes are usual.
+
+The peak gain-reduction allowance: the limiter's largest gain reduction is
+exactly ``gain_db + P - threshold`` where ``P`` is its detector's largest reading
+of the input (the gain path reaches the required gain at the peak). If reaching
+the target would need more than ``allowance_db`` of it, the gain stops where the
+reduction equals the allowance, and the result says "target not reached" with
+the shortfall in LU instead of crushing the master. A mix louder than the target
+is turned down.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from mixdown.analysis.loudness import LoudnessMeter
+from mixdown.analysis.truepeak import TruePeakMeter
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import ParameterError
+from mixdown.core.units import db_to_gain
+from mixdown.io.audio import audio_info, iter_blocks
+from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
+
+BlockSource = Callable[[], Iterable[AudioArray]]
+"""A callable that returns a fresh iterator over float32 (channels, frames) blocks."""
+
+DEFAULT_ALLOWANCE_DB = 6.0
+"""Peak gain reduction the limiter may apply to reach a target (issue 4)."""
+DEFAULT_TOLERANCE_LU = 0.05
+"""How close the iteration gets to the target (the promise is ±0.2 LU)."""
+PROMISE_LU = 0.2
+"""Integrated loudness lands within this of the target when the target is reachable."""
+_CAP_TOL_DB = 1e-4  # the limiter's reduction is exact to ~1e-7 dB (float32 gain)
+MIN_TARGET_LUFS = -70.0
+MAX_TARGET_LUFS = 0.0
+
+
+class BlockSink(Protocol):
+    """Where the final pass writes: :class:`mixdown.io.audio.AudioWriter` fits."""
+
+    def write(self, block: AudioArray) -> None:
+        """Append a float32 (channels, frames) block."""
+
+    def close(self) -> Any:
+        """Finish the output."""
+
+    def abort(self) -> None:
+        """Drop a partial output."""
+
+
+@dataclass(frozen=True, slots=True)
+class MasterResult:
+    """What :func:`master_to_target` did and measured.
+
+    Loudness in LUFS, levels in dB/dBTP, lengths in frames.
+    """
+
+    target_lufs: float
+    ceiling_dbtp: float
+    allowance_db: float
+    gain_db: float
+    input_lufs: float
+    input_true_peak_dbtp: float
+    output_lufs: float
+    output_true_peak_dbtp: float
+    max_gain_reduction_db: float
+    reached: bool
+    shortfall_lu: float
+    passes: int
+    frames: int
+    sample_rate: int
+    channels: int
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able summary (non-finite values become None in the CLI)."""
+        return {
+            "target_lufs": self.target_lufs,
+            "ceiling_dbtp": self.ceiling_dbtp,
+            "allowance_db": self.allowance_db,
+            "gain_db": self.gain_db,
+            "input_lufs": self.input_lufs,
+            "input_true_peak_dbtp": self.input_true_peak_dbtp,
+            "output_lufs": self.output_lufs,
+            "output_true_peak_dbtp": self.output_true_peak_dbtp,
+            "max_gain_reduction_db": self.max_gain_reduction_db,
+            "reached": self.reached,
+            "shortfall_lu": self.shortfall_lu,
+            "passes": self.passes,
+            "warnings": list(self.warnings),
+        }
+
+
+def check_target_lufs(target_lufs: float) -> float:
+    """Return ``target_lufs`` as a float or raise :class:`ParameterError`."""
+    if isinstance(target_lufs, bool) or not isinstance(target_lufs, int | float) \
+            or not math.isfinite(target_lufs):
+        raise ParameterError(f"target loudness must be a finite number in LUFS, got "
+                             f"{target_lufs!r}")
+    if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
+        raise ParameterError(
+            f"target loudness {target_lufs:g} LUFS is outside {MIN_TARGET_LUFS:g}..."
+            f"{MAX_TARGET_LUFS:g}; streaming targets are about -14, broadcast -23"
+        )
+    return float(target_lufs)
+
+
+def file_source(path: str | Path, block_frames: int = 65_536) -> BlockSource:
+    """A :data:`BlockSource` that streams an audio file (re-opened on every call)."""
+    p = Path(path)
+    return lambda: iter_blocks(p, block_frames)
+
+
+def master_to_target(
+    source: str | Path | BlockSource,
+    sink_factory: Callable[[], BlockSink] | None = None,
+    *,
+    target_lufs: float,
+    ceiling_dbtp: float = -1.0,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    allowance_db: float = DEFAULT_ALLOWANCE_DB,
+    release_ms: float = 100.0,
+    lookahead_ms: float = 5.0,
+    tolerance_lu: float = DEFAULT_TOLERANCE_LU,
+    max_passes: int = 6,
+    progress: Callable[[float], None] | None = None,
+) -> MasterResult:
+    """Gain and true-peak-limit a pre-limiter signal to a loudness target, by measurement.
+
+    Parameters
+    ----------
+    source : Path or callable
+        The pre-limiter signal: an audio file (a float32 WAV keeps full precision) or a
+        callable returning a fresh iterator of float32 (channels, frames) blocks. It is
+        streamed once to measure and once per pass; memory stays bounded by the block size.
+    sink_factory : callable, optional
+        Called once for the final pass; the returned sink gets the master's blocks
+        (latency compensated: same length and sample alignment as ``source``) and is
+        closed, or aborted on error. None measures only.
+    target_lufs : float
+        Integrated loudness target in LUFS (-70..0).
+    ceiling_dbtp : float
+        True-peak ceiling in dBTP (<= 0).
+    sample_rate, channels : int, optional
+        Required for a callable source; checked against a file's header.
+    allowance_db : float
+        Most peak gain reduction the limiter may apply to reach the target, in dB.
+    release_ms, lookahead_ms : float
+        Limiter timing (see :class:`TruePeakLimiter`).
+    tolerance_lu : float
+        Stop iterating within this many LU of the target.
+    max_passes : int
+        Most measuring passes (each streams the source once).
+    progress : callable, optional
+        Called with the fraction (0..1) of the expected work done.
+
+    Returns
+    -------
+    MasterResult
+        ``reached`` is False (with ``shortfall_lu`` > 0 and a warning) when the allowance
+        stopped the gain short of the target.
+
+    Raises
+    ------
+    ParameterError
+        For a bad target, ceiling or allowance, or an input that is silent or shorter
+        than one 400 ms gating block (nothing to measure).
+    """
+    target = check_target_lufs(target_lufs)
+    ceiling = check_ceiling(ceiling_dbtp)
+    if not (isinstance(allowance_db, int | float) and 0.0 <= allowance_db <= 40.0):
+        raise ParameterError(f"allowance_db must be 0..40 dB of peak gain reduction, got "
+                             f"{allowance_db!r}")
+    if not 1 <= int(max_passes) <= 20:
+        raise ParameterError(f"max_passes must be 1..20, got {max_passes}")
+    blocks, sr, ch, name = _resolve_source(source, sample_rate, channels)
+    total_passes = 2 + 3 + (sink_factory is not None)
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(min(1.0, done[0] / total_passes))
+
+    # pass 0: the input as it is
+    meter = LoudnessMeter(sr, ch)
+    tp_meter = TruePeakMeter(sr, ch)
+    frames = 0
+    for block in blocks():
+        meter.push(block)
+        tp_meter.push(block)
+        frames += block.shape[1]
+    tick()
+    input_lufs = meter.integrated_lufs()
+    input_tp = tp_meter.true_peak_dbtp()
+    if not math.isfinite(input_lufs):
+        length = frames / sr
+        why = "shorter than one 400 ms gating block" if length < 0.4 else (
+            "digital silence (or quieter than the -70 LUFS absolute gate)")
+        raise ParameterError(
+            f"{name}: the input is {why} ({length:.2f} s); there is nothing to master "
+            "to a loudness target"
+        )
+
+    limiter_args = {"ceiling_dbtp": ceiling, "release_ms": release_ms,
+                    "lookahead_ms": lookahead_ms}
+    threshold_db = TruePeakLimiter(**limiter_args).threshold_dbtp
+
+    def run(gain_db: float, sink: BlockSink | None = None) -> tuple[float, float, float]:
+        lim = TruePeakLimiter(**limiter_args)
+        lim.prepare(sr, ch, 65_536)
+        lm = LoudnessMeter(sr, ch)
+        tpm = TruePeakMeter(sr, ch) if sink is not None else None
+        g = np.float32(db_to_gain(gain_db))
+        for out in limit_stream(lim, (b * g for b in blocks())):
+            lm.push(out)
+            if tpm is not None:
+                tpm.push(out)
+            if sink is not None:
+                sink.write(out)
+        tick()
+        peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
+        return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
+
+    gain = target - input_lufs
+    gain_cap = math.inf  # the gain at which peak reduction equals the allowance
+    tried: list[tuple[float, float]] = []
+    capped = False
+    out_lufs = gr = math.nan
+    for _ in range(int(max_passes)):
+        gain = min(gain, gain_cap)
+        out_lufs, gr, _ = run(gain)
+        tried.append((gain, out_lufs))
+        if gr > 0.0:
+            detector_peak_db = gr + threshold_db - gain
+            gain_cap = allowance_db + threshold_db - detector_peak_db
+        error = target - out_lufs
+        if gain > gain_cap + _CAP_TOL_DB:  # over the allowance: measure at the cap instead
+            gain = gain_cap
+            continue
+        if abs(error) <= tolerance_lu:
+            break
+        if error > 0 and gain >= gain_cap - _CAP_TOL_DB:
+            capped = True
+            break
+        gain = _next_gain(tried, target)
+    gain, out_lufs = tried[-1]  # the last measured pass is the one written
+
+    warnings: list[str] = []
+    shortfall = max(0.0, target - out_lufs) if capped else 0.0
+    reached = not capped and abs(target - out_lufs) <= PROMISE_LU
+    if capped:
+        warnings.append(
+            f"target not reached: {target:g} LUFS would need more than {allowance_db:g} dB "
+            f"of peak gain reduction at a {ceiling:g} dBTP ceiling; the master stops at "
+            f"{out_lufs:.1f} LUFS, {shortfall:.1f} LU short (raise the allowance, lower the "
+            "target, or make the mix denser before mastering)"
+        )
+    elif not reached:
+        warnings.append(
+            f"the loudness did not converge: {out_lufs:.2f} LUFS after {len(tried)} passes "
+            f"for a {target:g} LUFS target"
+        )
+    if gain < 0:
+        warnings.append(f"the mix is louder than the target: turned down by {-gain:.1f} dB")
+
+    out_tp = math.nan
+    if sink_factory is not None:
+        sink = sink_factory()
+        try:
+            final_lufs, gr, out_tp = run(gain, sink)
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
+        out_lufs = final_lufs
+    return MasterResult(
+        target_lufs=target, ceiling_dbtp=ceiling, allowance_db=float(allowance_db),
+        gain_db=gain, input_lufs=input_lufs, input_true_peak_dbtp=input_tp,
+        output_lufs=out_lufs, output_true_peak_dbtp=out_tp, max_gain_reduction_db=gr,
+        reached=reached, shortfall_lu=shortfall, passes=len(tried), frames=frames,
+        sample_rate=sr, channels=ch, warnings=tuple(warnings),
+    )
+
+
+def _next_gain(tried: list[tuple[float, float]], target: float) -> float:
+    """Secant step on loudness(gain), whose slope is in (0, 1] (1 without limiting)."""
+    g1, l1 = tried[-1]
+    slope = 1.0
+    if len(tried) >= 2:
+        g0, l0 = tried[-2]
+        if g1 != g0:
+            slope = min(1.0, max(0.05, (l1 - l0) / (g1 - g0)))
+    return g1 + (target - l1) / slope
+
+
+def _resolve_source(source: str | Path | BlockSource, sample_rate: int | None,
+                    channels: int | None) -> tuple[BlockSource, int, int, str]:
+    if isinstance(source, str | Path):
+        info = audio_info(source)
+        if sample_rate is not None and sample_rate != info.sample_rate:
+            raise ParameterError(f"{info.path}: is {info.sample_rate} Hz, not {sample_rate}")
+        if channels is not None and channels != info.channels:
+            raise ParameterError(f"{info.path}: has {info.channels} channels, not {channels}")
+        return file_source(info.path), info.sample_rate, info.channels, str(info.path)
+    if not callable(source):
+        raise ParameterError(f"source must be a path or a callable returning blocks, got "
+                             f"{type(source).__name__}")
+    if sample_rate is None or channels is None:
+        raise ParameterError("a callable source needs sample_rate= and channels=")
+    checked = _checked_blocks(source, int(channels))
+    return checked, int(sample_rate), int(channels), "input"
+
+
+def _checked_blocks(source: BlockSource, channels: int) -> BlockSource:
+    def gen() -> Iterator[AudioArray]:
+        for block in source():
+            if block.ndim != 2 or block.shape[0] != channels:
+                raise ParameterError(
+                    f"source block shaped {block.shape}; expected ({channels}, frames)"
+                )
+            yield np.asarray(block, dtype=np.float32)
+
+    return gen

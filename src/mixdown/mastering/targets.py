@@ -1,0 +1,243 @@
+"""Loudness targets: one editable table of platform specs, with project overrides.
+
+Each row says where its numbers come from. A project may add or change rows in a
+``targets.toml`` beside its ``song.toml``::
+
+    [targets.spotify]          # change a shipped row (only the fields given)
+    ceiling_dbtp = -2.0
+
+    [targets.label-loud]       # add a row
+    lufs = -9.0
+    ceiling_dbtp = -1.0
+    note = "what the label asked for, 2026-03"
+
+A target can also be a bare number in LUFS (``-14``): its ceiling is -1 dBTP.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mixdown.core.errors import FormatError, ParameterError
+from mixdown.mastering.limiter import check_ceiling
+from mixdown.mastering.normalize import check_target_lufs
+
+DEFAULT_NUMERIC_CEILING_DBTP = -1.0
+"""Ceiling for a target given as a number (issue 4; the common streaming advice)."""
+TARGETS_FILE = "targets.toml"
+"""A project's target overrides, beside its song.toml."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A delivery loudness spec.
+
+    Attributes
+    ----------
+    name : str
+        Preset name (``spotify``) or ``"-14 LUFS"`` for a number.
+    lufs : float
+        Integrated loudness target, LUFS (BS.1770-4).
+    ceiling_dbtp : float
+        True-peak ceiling, dBTP.
+    sample_rate : int or None
+        Required sample rate in Hz (None: keep the master's).
+    bit_depth : int or None
+        Required PCM bit depth (None: keep the master's).
+    note : str
+        Where the numbers come from.
+    """
+
+    name: str
+    lufs: float
+    ceiling_dbtp: float
+    sample_rate: int | None = None
+    bit_depth: int | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON and reports."""
+        return {"name": self.name, "lufs": self.lufs, "ceiling_dbtp": self.ceiling_dbtp,
+                "sample_rate": self.sample_rate, "bit_depth": self.bit_depth,
+                "note": self.note}
+
+
+# The one table. Edit here; keep a note with the source of every number.
+TARGETS: tuple[Target, ...] = (
+    Target("spotify", -14.0, -1.0, note=(
+        "Spotify for Artists, 'Loudness normalization': playback is normalised to -14 LUFS "
+        "integrated; masters should stay below -1 dBTP (-2 dBTP if louder than -14 LUFS) "
+        "to avoid distortion after transcoding.")),
+    Target("apple-music", -16.0, -1.0, note=(
+        "Apple Music Sound Check normalises to about -16 LUFS; Apple's Digital Masters "
+        "guidelines ask for true peaks no higher than -1 dBTP.")),
+    Target("youtube", -14.0, -1.0, note=(
+        "YouTube turns loud uploads down to about -14 LUFS integrated (measured "
+        "behaviour; no published spec); -1 dBTP for the AAC/Opus encode.")),
+    Target("amazon-music", -14.0, -2.0, note=(
+        "Amazon Music normalises to -14 LUFS; its delivery guidance asks for -2 dBTP "
+        "true peak.")),
+    Target("tidal", -14.0, -1.0, note=(
+        "TIDAL normalises to -14 LUFS integrated (album or track); -1 dBTP advised.")),
+    Target("deezer", -15.0, -1.0, note=(
+        "Deezer normalises to -15 LUFS integrated; -1 dBTP advised.")),
+    Target("ebu-r128", -23.0, -1.0, note=(
+        "EBU R 128 (2020): programme loudness -23.0 LUFS (+-0.5 LU), maximum true peak "
+        "-1 dBTP; measured per ITU-R BS.1770-4.")),
+    Target("atsc-a85", -24.0, -2.0, note=(
+        "ATSC A/85:2013 (US television): -24 LKFS (+-2 dB) dialogue-anchored loudness, "
+        "true peak at or below -2 dBTP.")),
+    Target("cd", -10.0, -0.3, sample_rate=44_100, bit_depth=16, note=(
+        "Red Book CD audio is 16-bit/44.1 kHz and has no loudness norm; -10 LUFS is a "
+        "loud modern CD master, -0.3 dBTP keeps intersample overs off consumer DACs.")),
+)
+
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*(lufs|lkfs)?\s*$", re.IGNORECASE)
+
+
+class TargetTable:
+    """The shipped :data:`TARGETS` plus overrides (a project's ``targets.toml``).
+
+    Parameters
+    ----------
+    overrides : mapping of name -> mapping, optional
+        Per name: any of ``lufs``, ``ceiling_dbtp``, ``sample_rate``, ``bit_depth``,
+        ``note``. A new name needs ``lufs`` and ``ceiling_dbtp``.
+    source : str
+        Where the overrides came from, for error messages.
+    """
+
+    def __init__(self, overrides: Mapping[str, Mapping[str, Any]] | None = None, *,
+                 source: str = "overrides") -> None:
+        self.rows: dict[str, Target] = {t.name: t for t in TARGETS}
+        for name, fields in (overrides or {}).items():
+            self.rows[name] = _override(self.rows.get(name), name, fields, source)
+
+    @classmethod
+    def from_project(cls, project_dir: str | Path | None) -> TargetTable:
+        """The table with ``project_dir/targets.toml`` applied, if the file exists."""
+        if project_dir is None:
+            return cls()
+        folder = Path(project_dir)
+        if folder.is_file():
+            folder = folder.parent
+        path = folder / TARGETS_FILE
+        if not path.exists():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise FormatError(f"{path}: not valid TOML ({exc})", path) from exc
+        table = data.get("targets", {})
+        if not isinstance(table, dict) or any(not isinstance(v, dict) for v in table.values()):
+            raise FormatError(
+                f"{path}: expected [targets.NAME] tables, e.g. [targets.spotify] "
+                "ceiling_dbtp = -2.0", path)
+        return cls(table, source=str(path))
+
+    def names(self) -> list[str]:
+        """Every preset name, in table order."""
+        return list(self.rows)
+
+    def get(self, name: str) -> Target:
+        """The preset called ``name`` (case-insensitive); suggests close names."""
+        key = name.strip().lower()
+        for row_name, row in self.rows.items():
+            if row_name.lower() == key:
+                return row
+        close = difflib.get_close_matches(key, self.names(), n=3, cutoff=0.5)
+        hint = ("; did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
+        raise ParameterError(
+            f"unknown target {name!r}{hint} (presets: {', '.join(self.names())}; or give a "
+            "number in LUFS such as -14)"
+        )
+
+    def resolve(self, target: str | float, *, ceiling_dbtp: float | None = None) -> Target:
+        """A preset name or a number in LUFS, with an optional ceiling override.
+
+        Parameters
+        ----------
+        target : str or float
+            ``"spotify"``, ``"-14"``, ``"-14 LUFS"`` or ``-14.0``.
+        ceiling_dbtp : float, optional
+            Overrides the preset's ceiling (a number's default is -1 dBTP).
+
+        Returns
+        -------
+        Target
+        """
+        if isinstance(target, bool):
+            raise ParameterError(f"target must be a preset name or LUFS, got {target!r}")
+        if isinstance(target, int | float) or (isinstance(target, str)
+                                               and _NUMBER.match(target)):
+            value = float(re.sub(r"(?i)\s*(lufs|lkfs)\s*$", "", str(target)))
+            lufs = check_target_lufs(value)
+            ceiling = check_ceiling(DEFAULT_NUMERIC_CEILING_DBTP if ceiling_dbtp is None
+                                    else ceiling_dbtp)
+            return Target(f"{lufs:g} LUFS", lufs, ceiling, note="given as a number")
+        if not isinstance(target, str):
+            raise ParameterError(f"target must be a preset name or LUFS, got {target!r}")
+        row = self.get(target)
+        if ceiling_dbtp is not None:
+            row = replace(row, ceiling_dbtp=check_ceiling(ceiling_dbtp))
+        return row
+
+
+def resolve_target(target: str | float, *, ceiling_dbtp: float | None = None,
+                   project_dir: str | Path | None = None) -> Target:
+    """Shortcut for ``TargetTable.from_project(project_dir).resolve(target, ...)``.
+
+    Examples
+    --------
+    >>> resolve_target("spotify").lufs
+    -14.0
+    >>> resolve_target("-16", ceiling_dbtp=-2.0).ceiling_dbtp
+    -2.0
+    """
+    return TargetTable.from_project(project_dir).resolve(target, ceiling_dbtp=ceiling_dbtp)
+
+
+_FIELDS = {"lufs", "ceiling_dbtp", "sample_rate", "bit_depth", "note"}
+
+
+def _override(base: Target | None, name: str, fields: Mapping[str, Any], source: str) -> Target:
+    where = f"{source}: [targets.{name}]"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ParameterError(f"{where}: a target name is letters, digits, '-', '_' or '.'")
+    unknown = set(fields) - _FIELDS
+    if unknown:
+        raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
+                             f"use {', '.join(sorted(_FIELDS))}")
+    if base is None:
+        missing = {"lufs", "ceiling_dbtp"} - set(fields)
+        if missing:
+            raise ParameterError(f"{where}: a new target needs {' and '.join(sorted(missing))}")
+        base = Target(name, math.nan, math.nan)
+    values: dict[str, Any] = {}
+    try:
+        if "lufs" in fields:
+            values["lufs"] = check_target_lufs(fields["lufs"])
+        if "ceiling_dbtp" in fields:
+            values["ceiling_dbtp"] = check_ceiling(fields["ceiling_dbtp"])
+    except ParameterError as exc:
+        raise ParameterError(f"{where}: {exc}") from exc
+    if "sample_rate" in fields:
+        sr = fields["sample_rate"]
+        if not isinstance(sr, int) or isinstance(sr, bool) or not 8000 <= sr <= 768_000:
+            raise ParameterError(f"{where}: sample_rate must be a whole number of Hz, got {sr!r}")
+        values["sample_rate"] = sr
+    if "bit_depth" in fields:
+        bits = fields["bit_depth"]
+        if bits not in (16, 24, 32) or isinstance(bits, bool):
+            raise ParameterError(f"{where}: bit_depth must be 16, 24 or 32, got {bits!r}")
+        values["bit_depth"] = bits
+    if "note" in fields:
+        values["note"] = str(fields["note"])
+    return replace(base, **values)
