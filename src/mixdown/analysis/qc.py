@@ -394,12 +394,41 @@ def analyze_file(path: str | Path, *, series: bool = False,
         raise FormatError(f"{p}: no audio could be decoded (the header promises "
                           f"{info.frames} frames); the file is truncated or corrupt", p)
     result = analyzer.result()
-    if analyzer.frames < info.frames:
+    promised = max(info.frames, _wav_declared_frames(p) or 0)
+    if analyzer.frames < promised:
         result = dataclasses.replace(result, warnings=(
             *result.warnings,
-            f"truncated: the header promises {info.frames} frames but only {analyzer.frames} "
+            f"truncated: the header promises {promised} frames but only {analyzer.frames} "
             "could be read; the figures cover what was read"))
     return result.with_file(p)
+
+
+def _wav_declared_frames(path: Path) -> int | None:
+    """Frames a RIFF/WAVE header declares in its data chunk (libsndfile hides truncation)."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            for _ in range(64):  # a WAV has a handful of chunks; never loop on garbage
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    if len(fmt) >= 14:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    return size // block_align if block_align else None
+                else:
+                    f.seek(size + (size & 1), 1)
+    except OSError:
+        return None
+    return None
 
 
 __all__ = ["Analyzer", "QCResult", "analyze_array", "analyze_file", "energy_to_lufs"]

@@ -64,6 +64,8 @@ def _style(ax: Axes) -> None:
 
 def _legend(ax: Axes, columns: int) -> None:
     """Legend above the plot, right-aligned, so it never hides data."""
+    if not ax.get_legend_handles_labels()[0]:
+        return
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
               ncol=columns, borderaxespad=0.2)
 

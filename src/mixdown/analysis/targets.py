@@ -66,7 +66,8 @@ def resolve_target(spec: str | float | Target) -> Target:
                 "or a number in LUFS such as -16"
             ) from None
     if not math.isfinite(value) or not -70.0 <= value <= 0.0:
-        raise ParameterError(f"loudness target must be -70..0 LUFS, got {spec!r}")
+        raise ParameterError(f"loudness target must be -70..0 LUFS or one of "
+                             f"{', '.join(TARGETS)}; got {spec!r}")
     return Target(f"{value:g} LUFS", value, -1.0, "custom target")
 
 

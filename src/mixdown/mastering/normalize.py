@@ -31,7 +31,7 @@ from mixdown.analysis.truepeak import TruePeakMeter
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
 from mixdown.core.units import db_to_gain
-from mixdown.io.audio import audio_info, iter_blocks
+from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
 
 BlockSource = Callable[[], Iterable[AudioArray]]
@@ -126,12 +126,17 @@ def file_source(path: str | Path, block_frames: int = 65_536) -> BlockSource:
 
 def master_to_target(
     source: str | Path | BlockSource,
-    sink_factory: Callable[[], BlockSink] | None = None,
+    output: str | Path | Callable[[], BlockSink] | None = None,
     *,
     target_lufs: float,
     ceiling_dbtp: float = -1.0,
     sample_rate: int | None = None,
     channels: int | None = None,
+    fmt: str | None = None,
+    bit_depth: int = 24,
+    dither: str | None = None,
+    dither_seed: int = 0,
+    analyzer: BlockSink | Any | None = None,
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
     release_ms: float = 100.0,
     lookahead_ms: float = 5.0,
@@ -147,16 +152,26 @@ def master_to_target(
         The pre-limiter signal: an audio file (a float32 WAV keeps full precision) or a
         callable returning a fresh iterator of float32 (channels, frames) blocks. It is
         streamed once to measure and once per pass; memory stays bounded by the block size.
-    sink_factory : callable, optional
-        Called once for the final pass; the returned sink gets the master's blocks
-        (latency compensated: same length and sample alignment as ``source``) and is
-        closed, or aborted on error. None measures only.
+    output : Path or callable, optional
+        Where the master goes: a file path (written atomically by
+        :class:`~mixdown.io.audio.AudioWriter`; it may not be the source file), or a
+        callable returning a sink, called once for the final pass. The sink gets the
+        master's blocks (latency compensated: same length and sample alignment as
+        ``source``) and is closed, or aborted on error. None measures only.
     target_lufs : float
         Integrated loudness target in LUFS (-70..0).
     ceiling_dbtp : float
         True-peak ceiling in dBTP (<= 0).
     sample_rate, channels : int, optional
         Required for a callable source; checked against a file's header.
+    fmt, bit_depth : optional
+        Output file format (default: the extension's) and PCM depth (16, 24; 32 = float).
+    dither : {"tpdf", "none"}, optional
+        Requantisation of a file output; default TPDF at 16 bits, none otherwise.
+    dither_seed : int
+        Seed of the dither (same seed, same bytes).
+    analyzer : object with ``push(block)``, optional
+        Also gets every block of the master (e.g. :class:`mixdown.analysis.qc.Analyzer`).
     allowance_db : float
         Most peak gain reduction the limiter may apply to reach the target, in dB.
     release_ms, lookahead_ms : float
@@ -188,6 +203,7 @@ def master_to_target(
     if not 1 <= int(max_passes) <= 20:
         raise ParameterError(f"max_passes must be 1..20, got {max_passes}")
     blocks, sr, ch, name = _resolve_source(source, sample_rate, channels)
+    sink_factory = _sink_factory(output, source, sr, ch, fmt, bit_depth, dither, dither_seed)
     total_passes = 2 + 3 + (sink_factory is not None)
     done = [0]
 
@@ -232,6 +248,8 @@ def master_to_target(
                 tpm.push(out)
             if sink is not None:
                 sink.write(out)
+                if analyzer is not None:
+                    analyzer.push(out)
         tick()
         peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
         return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
@@ -295,6 +313,36 @@ def master_to_target(
         reached=reached, shortfall_lu=shortfall, passes=len(tried), frames=frames,
         sample_rate=sr, channels=ch, warnings=tuple(warnings),
     )
+
+
+def _sink_factory(output: str | Path | Callable[[], BlockSink] | None,
+                  source: str | Path | BlockSource, sr: int, ch: int, fmt: str | None,
+                  bit_depth: int, dither: str | None,
+                  dither_seed: int) -> Callable[[], BlockSink] | None:
+    if output is None or callable(output):
+        return output
+    dest = Path(output)
+    if isinstance(source, str | Path) and _same_file(Path(source), dest):
+        raise ParameterError(
+            f"{dest}: the output is the input file; write the master to another path "
+            "(nothing was changed)"
+        )
+    mode = dither if dither is not None else ("tpdf" if bit_depth == 16 else "none")
+    if mode not in ("tpdf", "none"):
+        raise ParameterError(f"dither for a master file must be tpdf or none, got {mode!r}")
+    # fail before any pass if the writer would refuse (folder, format, depth)
+    AudioWriter(dest, sr, ch, fmt=fmt, bit_depth=bit_depth).abort()
+    return lambda: AudioWriter(dest, sr, ch, fmt=fmt, bit_depth=bit_depth,
+                               dither=mode, dither_seed=dither_seed)  # type: ignore[arg-type]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _next_gain(tried: list[tuple[float, float]], target: float) -> float:

@@ -204,6 +204,12 @@ def resolve_target(target: str | float, *, ceiling_dbtp: float | None = None,
     return TargetTable.from_project(project_dir).resolve(target, ceiling_dbtp=ceiling_dbtp)
 
 
+def get_target(target: str | float, *, ceiling_dbtp: float | None = None,
+               project_dir: str | Path | None = None) -> Target:
+    """Alias of :func:`resolve_target` (the name the render service uses)."""
+    return resolve_target(target, ceiling_dbtp=ceiling_dbtp, project_dir=project_dir)
+
+
 _FIELDS = {"lufs", "ceiling_dbtp", "sample_rate", "bit_depth", "note"}
 
 

@@ -32,16 +32,3 @@ def noise(rng: np.random.Generator) -> Callable[..., np.ndarray]:
         return (rng.standard_normal((channels, n)) * rms).astype(np.float32)
 
     return make
-
-
-def _split(audio: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
-    frames = audio.shape[1]
-    points = sorted({c % frames for c in cuts if 0 < c % frames < frames})
-    edges = [0, *points, frames]
-    return [audio[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-@pytest.fixture
-def split() -> Callable[[np.ndarray, list[int]], list[np.ndarray]]:
-    """``split(audio, cuts)``: the audio cut into consecutive blocks at ``cuts`` (mod length)."""
-    return _split

@@ -287,6 +287,14 @@ CASES = [
      BASE.replace('devices = [{ type = "reverb", wet = 1.0 }]',
                   'output = "Space"'),
      "song.toml: bus \"Space\": a bus cannot feed itself"),
+    ("an unknown loudness target",
+     BASE + '\n[master]\ntarget = "spotfy"\n',
+     "song.toml: master.target: unknown target 'spotfy'; did you mean 'spotify'? (presets: "
+     "spotify, apple-music, youtube, amazon-music, tidal, deezer, ebu-r128, atsc-a85, cd; or "
+     "give a number in LUFS such as -14)"),
+    ("a master device parameter out of range",
+     BASE + '\n[master]\ndevices = [{ type = "compressor", ratio = 0 }]\n',
+     "song.toml: master.devices[0].ratio: must be >= 1, got 0"),
     # automation
     ("an unknown automation target",
      BASE.replace('name = "Vox"',

@@ -87,18 +87,18 @@ def test_heavy_limiting_within_the_allowance_converges(tmp_path: Path,
 
 def test_target_out_of_allowance_stops_short(tmp_path: Path, rng: np.random.Generator) -> None:
     audio, sr = program("dynamic", rng)
-    out, result = master_array(audio, sr, tmp_path, target_lufs=-8.0, allowance_db=6.0)
+    out, result = master_array(audio, sr, tmp_path, target_lufs=-6.0, allowance_db=6.0)
     assert not result.reached
     # the limiter was allowed exactly its 6 dB of peak reduction, no more
     assert result.max_gain_reduction_db == pytest.approx(6.0, abs=1e-3)
     measured = integrated_loudness(out, sr)
-    assert result.shortfall_lu == pytest.approx(-8.0 - measured, abs=1e-3)
+    assert result.shortfall_lu == pytest.approx(-6.0 - measured, abs=1e-3)
     assert result.shortfall_lu > 1.0
     assert "target not reached" in result.warnings[0]
     assert f"{result.shortfall_lu:.1f} LU short" in result.warnings[0]
     assert true_peak_8x(out) <= CEILING_DBTP
     # a bigger allowance gets closer: the allowance is what stopped it
-    _, louder = master_array(audio, sr, tmp_path, target_lufs=-8.0, allowance_db=9.0)
+    _, louder = master_array(audio, sr, tmp_path, target_lufs=-6.0, allowance_db=9.0)
     assert louder.output_lufs > result.output_lufs + 1.0
 
 
@@ -137,3 +137,32 @@ def test_bad_settings(kwargs: dict[str, float], message: str, tmp_path: Path) ->
     sf.write(str(src), np.zeros((48_000, 1), np.float32), 48_000)
     with pytest.raises(ParameterError, match=message):
         master_to_target(src, **kwargs)
+
+
+def test_output_equal_to_input_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
+    audio, sr = program("dense", rng, seconds=2.0)
+    src = tmp_path / "mix.wav"
+    sf.write(str(src), audio.T, sr, subtype="FLOAT")
+    before = src.read_bytes()
+    with pytest.raises(ParameterError, match="the output is the input file"):
+        master_to_target(src, tmp_path / "." / "mix.wav", target_lufs=-14.0)
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mix.wav"]
+
+
+def test_path_output_with_16_bit_tpdf_and_an_analyzer(tmp_path: Path,
+                                                      rng: np.random.Generator) -> None:
+    from mixdown.analysis.qc import Analyzer
+
+    audio, sr = program("dense_44k", rng, seconds=3.0)
+    src = tmp_path / "mix.wav"
+    sf.write(str(src), audio.T, sr, subtype="FLOAT")
+    analyzer = Analyzer(sr, 2)
+    result = master_to_target(src, tmp_path / "cd.wav", target_lufs=-10.0, ceiling_dbtp=-0.3,
+                              bit_depth=16, analyzer=analyzer)
+    info = sf.info(str(tmp_path / "cd.wav"))
+    assert (info.subtype, info.samplerate, info.frames) == ("PCM_16", sr, audio.shape[1])
+    assert analyzer.result().integrated_lufs == pytest.approx(result.output_lufs, abs=1e-9)
+    out, _ = sf.read(str(tmp_path / "cd.wav"), dtype="float32", always_2d=True)
+    assert integrated_loudness(out.T.copy(), sr) == pytest.approx(-10.0, abs=LOUDNESS_TOL_LU)
+    assert true_peak_8x(out.T) <= -0.3

@@ -4,9 +4,9 @@ Eight damped feedback combs in parallel and four series all-passes per channel,
 delay lengths scaled from the original 44.1 kHz tunings to the sample rate, the
 right channel's lines 23 samples (at 44.1 kHz) longer for decorrelation. Our own
 rather than pedalboard's JUCE Freeverb so that the output is bit-identical for
-any block split and the loop releases the GIL; it is also faster than
-pedalboard's (see the benchmark in the test notes). The state is float64, which
-keeps decaying tails far from subnormal numbers.
+any block split and the loop releases the GIL; it is also a little faster than
+pedalboard's (3 min of stereo 48 kHz in 8192-frame blocks: 0.28 s against 0.32 s).
+The state is float64, which keeps decaying tails far from subnormal numbers.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ The shape:
 
 The state is carried exactly from block to block, so the output does not depend
 on how a render is split into blocks.
+
+Numba caches each kernel per module file and does not notice edits to the helpers it
+inlines: after changing this file, delete the ``*.nbi``/``*.nbc`` files of ``synth``,
+``fm`` and ``sampler`` in ``__pycache__`` (or touch those modules).
 """
 
 from __future__ import annotations

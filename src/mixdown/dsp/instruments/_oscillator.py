@@ -5,6 +5,10 @@ below 3e-7, i.e. -130 dB) and is several times cheaper than ``math.sin`` inside 
 per-sample loops. :func:`osc_sample` gives band-limited saw, square and triangle
 waves: the naive waveform plus polyBLEP (steps) or polyBLAMP (corners) residuals,
 which push aliasing down by 20-40 dB at high notes.
+
+Numba caches each kernel per module file and does not notice edits to the helpers it
+inlines: after changing this file, delete the ``*.nbi``/``*.nbc`` files of ``synth``
+and ``fm`` in ``__pycache__`` (or touch those modules).
 """
 
 from __future__ import annotations

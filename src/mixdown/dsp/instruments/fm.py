@@ -113,7 +113,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             detune_cents=3.0),
         _op(4, ratio=14.0, level=1.5, attack_s=0.001, decay_s=0.15, sustain=0.0,
             release_s=0.1),
-    ], gain_db=-10.0, velocity_sens=0.7, velocity_to_index=0.8),
+    ], gain_db=-14.0, velocity_sens=0.7, velocity_to_index=0.8),
     "bell": _preset("pairs", [
         _op(1, level=1.0, attack_s=0.001, decay_s=5.0, sustain=0.0, release_s=2.5),
         _op(2, ratio=3.5, level=2.2, attack_s=0.001, decay_s=4.0, sustain=0.0, release_s=2.0),

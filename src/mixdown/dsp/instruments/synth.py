@@ -174,7 +174,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         osc3_wave="square", osc3_octave=0, osc3_level=0.12, filter_type="lp12",
         cutoff_hz=2_500.0, key_track=0.8, filter_env_st=12.0, filter_velocity=0.5,
         filter_decay_s=0.8, filter_sustain=0.3, attack_s=0.003, decay_s=1.2, sustain=0.4,
-        release_s=0.4, velocity_sens=0.8, gain_db=-10.0,
+        release_s=0.4, velocity_sens=0.8, gain_db=-12.0,
     ),
 }
 
