@@ -159,7 +159,7 @@ mix += Pedalboard([Delay(delay_seconds=0.375, feedback=0.4, mix=1.0)])(dly, SR)
 mix = Pedalboard([Compressor(-12, 2, 10, 200)])(mix, SR)
 meter = pyloudnorm.Meter(SR)
 gain_db = TARGET_LUFS - meter.integrated_loudness(mix.T)
-mix = Pedalboard([Gain(gain_db), BrickwallLimiter(threshold_db=CEILING_DBTP)])(mix, SR)
+mix = Pedalboard([Gain(gain_db), BrickwallLimiter(ceiling_db=CEILING_DBTP, true_peak=True)])(mix, SR)
 sf.write(out, mix.T, SR, subtype="PCM_24")
 print(time.perf_counter() - t0)
 '''

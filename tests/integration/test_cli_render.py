@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import sine, write_wav
+
+from signals import sine, write_wav
 
 MIXDOWN = str(Path(sys.executable).with_name("mixdown"))
 

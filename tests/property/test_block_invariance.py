@@ -6,12 +6,12 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from conftest import constant, sine, write_wav
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mixdown import AutomationLane, AutomationPoint, Bus, Clip, Project, Send, Song, Track
 from mixdown.services.render import render_audio, render_project
+from signals import constant, sine, write_wav
 
 SR = 48_000
 
@@ -37,7 +37,8 @@ def build(root: Path) -> Project:
     )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(block=st.integers(min_value=16, max_value=20_000))
 def test_block_size_does_not_change_the_render(tmp_path: Path, block: int) -> None:
     p = build(tmp_path)

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mixdown.core.jsonable import to_jsonable
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 stderr = Console(stderr=True, highlight=False)
 

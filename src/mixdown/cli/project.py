@@ -94,8 +94,8 @@ def register(app: typer.Typer) -> None:
         project: ProjectArg,
         output: Annotated[Path, typer.Option("-o", "--output",
                                              help="The file to write (.wav, .flac, .mp3).")],
-        fmt: Annotated[str | None, typer.Option("--format",
-                                                help="wav, flac or mp3 (default: from -o).")] = None,
+        fmt: Annotated[str | None, typer.Option(
+            "--format", help="wav, flac or mp3 (default: from -o).")] = None,
         bit_depth: Annotated[int | None, typer.Option(
             "--bit-depth", help="16, 24 (PCM) or 32 (float). Default 24.")] = None,
         sample_rate: Annotated[int | None, typer.Option(

@@ -13,6 +13,7 @@ Tempo ramps are linear *in beats*: across a ramp from ``bpm0`` at beat ``b0`` to
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -64,13 +65,14 @@ class TempoMap:
         if not pts:
             raise ModelError("tempo map is empty; give at least one tempo")
         if pts[0].beat != 0:
-            raise ModelError(f"the first tempo must be at the song start (beat 0), got {pts[0].beat}")
+            raise ModelError(
+                f"the first tempo must be at the song start (beat 0), got {pts[0].beat}")
         for p in pts:
             if not (math.isfinite(p.bpm) and p.bpm > 0):
                 raise ModelError(f"tempo must be a finite number > 0 bpm, got {p.bpm}")
             if not math.isfinite(p.beat):
                 raise ModelError(f"tempo position must be finite, got {p.beat}")
-        for a, b in zip(pts, pts[1:], strict=False):
+        for a, b in itertools.pairwise(pts):
             if b.beat <= a.beat:
                 raise ModelError(
                     f"tempo changes must be in time order; beat {b.beat} comes after {a.beat}"
@@ -169,11 +171,11 @@ class MeterMap:
                     f"time signature {s.numerator}/{s.denominator} at bar {s.bar} is invalid; "
                     "numerator >= 1, denominator one of 1, 2, 4, 8, 16, 32"
                 )
-        for a, b in zip(sigs, sigs[1:], strict=False):
+        for a, b in itertools.pairwise(sigs):
             if b.bar <= a.bar:
                 raise ModelError(f"time signature changes must be in bar order (bar {b.bar})")
         starts = [0.0]
-        for a, b in zip(sigs, sigs[1:], strict=False):
+        for a, b in itertools.pairwise(sigs):
             starts.append(starts[-1] + (b.bar - a.bar) * a.beats_per_bar)
         self.signatures = sigs
         self._start_beats = starts

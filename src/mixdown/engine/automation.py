@@ -66,9 +66,7 @@ class Curve:
         if self.is_constant:
             return False
         fr = self.frames
-        if stop <= fr[0] or start >= fr[-1]:
-            return False
-        return True
+        return not (stop <= fr[0] or start >= fr[-1])
 
 
 def shape(x: NDArray[np.float64], c: NDArray[np.float64] | float) -> NDArray[np.float64]:

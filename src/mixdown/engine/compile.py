@@ -6,6 +6,7 @@ indices, device specs become live processors and automation lanes become curves.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,7 +197,7 @@ def _song_end(project: Project, tl: Timeline, root: Path) -> int:
     end = 0
     for t in project.tracks:
         for c in t.clips:
-            s, e = _clip_span(c, tl, root)
+            _, e = _clip_span(c, tl, root)
             end = max(end, e)
     for mk in project.markers:
         end = max(end, tl.frame(mk.at))
@@ -230,8 +231,8 @@ def _clip_span(clip: Clip, tl: Timeline, root: Path) -> tuple[int, int]:
     if length_b is not None:
         return start, tl.frame_of_beats(start_b + length_b)
     if clip.kind == "audio":
-        from mixdown.io.audio import audio_info
         from mixdown.io.assets import resolve_asset
+        from mixdown.io.audio import audio_info
 
         info = audio_info(resolve_asset(root, clip.file or "", "clip"))
         frames = info.frames - round(clip.offset_s * info.sample_rate)
@@ -264,8 +265,8 @@ def _clip_notes(clip: Clip, root: Path) -> list[Any]:
     if clip.notes:
         return list(clip.notes)
     if clip.midi:
-        from mixdown.io.midi import read_midi_notes
         from mixdown.io.assets import resolve_asset
+        from mixdown.io.midi import read_midi_notes
 
         return list(read_midi_notes(resolve_asset(root, clip.midi, "clip")))
     return []
@@ -357,8 +358,8 @@ def _build_source(track: Track, tl: Timeline, root: Path, stop: int, label: str,
 
 def _place_clip(clip: Clip, ci: int, tl: Timeline, root: Path, stop: int,
                 label: str, dry_run: bool = False) -> ClipPlacement:
-    from mixdown.io.audio import audio_info
     from mixdown.io.assets import resolve_asset
+    from mixdown.io.audio import audio_info
 
     where = f"{label}, clips[{ci}]"
     path = resolve_asset(root, clip.file or "", where)
@@ -413,8 +414,8 @@ def _resampled(path: Path, src_rate: int, dst_rate: int, root: Path) -> Path:
 
 
 def _load_sampler_zones(params: dict[str, Any], root: Path, label: str) -> dict[str, Any]:
-    from mixdown.io.audio import read_audio
     from mixdown.io.assets import resolve_asset
+    from mixdown.io.audio import read_audio
 
     zones = params.get("zones")
     if not isinstance(zones, list):
@@ -459,7 +460,7 @@ def _build_device(d: Any, j: int, ch: Channel | Any, tl: Timeline, index: dict[s
 def _curve(lane: Any, tl: Timeline, check: Any = None) -> Curve:
     pts = sorted(((tl.exact_frame(p.at), p.value, p.curve) for p in lane.points),
                  key=lambda t: t[0])
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in itertools.pairwise(pts):
         if b[0] == a[0]:
             raise ModelError(f"automation {lane.param!r}: two points at the same position")
     if check is not None:
@@ -495,18 +496,25 @@ def _apply_automation(node: ChannelNode, ch: Any, tl: Timeline,
                 p = device_info(ch.instrument.type).param(pname)
                 if not p.automatable or p.kind not in ("float", "int"):
                     raise ModelError(f"{where}: {pname} cannot be automated")
-                inst_auto.append((pname, _curve(lane, tl, lambda v, p=p: p.check(v, where))))
+                inst_auto.append((pname, _curve(lane, tl, _param_check(p, where))))
                 continue
             slot, spec = _find_device(node, ch, dev_ref, where)
             p = device_info(spec.type).param(pname)
             if not p.automatable or p.kind not in ("float", "int"):
                 raise ModelError(f"{where}: {pname} cannot be automated")
-            slot.automation.append((pname, _curve(lane, tl, lambda v, p=p: p.check(v, where + ": "))))
+            slot.automation.append((pname, _curve(lane, tl, _param_check(p, where))))
         else:
             raise ModelError(
                 f"{where}: unknown parameter; use volume_db, pan, send.<bus>, "
                 "<device>.<param> or instrument.<param>"
             )
+
+
+def _param_check(p: Any, where: str) -> Any:
+    def check(v: float) -> None:
+        p.check(v, f"{where}: ")
+
+    return check
 
 
 def _range_check(where: str, lo: float, hi: float) -> Any:

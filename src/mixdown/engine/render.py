@@ -20,6 +20,7 @@ import numpy as np
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import RenderError
+from mixdown.engine.automation import Curve
 from mixdown.engine.graph import CONTROL_FRAMES, ChannelNode, DelayLine, DeviceSlot, RenderGraph
 
 Sink = Callable[[AudioArray], None]
@@ -95,7 +96,9 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
             if not graph.tempo_constant:
                 last_bpm = _update_tempo(graph, pos, n, last_bpm)
             for level in graph.levels:
-                def job(group: list[int], pos: int = pos, n: int = n) -> list[_NodeOut]:
+                def job(group: list[int], pos: int = pos, n: int = n,
+                        acc: dict[int, AudioArray] = acc,
+                        outs: dict[int, _NodeOut] = outs) -> list[_NodeOut]:
                     return [_process_node(nodes[i], pos, n, acc.get(i), outs, graph)
                             for i in group]
 
@@ -206,11 +209,20 @@ def _render_source(node: ChannelNode, pos: int, n: int) -> AudioArray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-def _pan_gains(pan: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
-    """Pan law: 0 dB on both sides at centre; the far side follows a cosine taper."""
-    left = np.cos(np.maximum(pan, 0.0) * (math.pi / 2))
-    right = np.cos(np.maximum(np.negative(pan), 0.0) * (math.pi / 2))
+def _pan_gains(pan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pan law: 0 dB on both sides at centre; the far side follows a cosine taper.
+
+    ``pan`` is float64; the gains come back as float32.
+    """
+    left = np.cos(np.maximum(pan, 0.0) * (math.pi / 2)).astype(np.float32)
+    right = np.cos(np.maximum(-pan, 0.0) * (math.pi / 2)).astype(np.float32)
     return left, right
+
+
+def _db_gains(db: np.ndarray) -> np.ndarray:
+    """dB (float64) to float32 gains; one function for static and automated values, so that
+    a block boundary never changes a single bit of the result."""
+    return np.power(10.0, db / 20.0).astype(np.float32)
 
 
 def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
@@ -232,36 +244,33 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
     if node.invert:
         x = -x
     pre = x
-    gain = _curve_block(node.volume_db, pos, n, db=True)
-    if node.kind != "master" and not (node.pan.is_constant and node.pan.values[0] == 0.0):
-        pan = _curve_block(node.pan, pos, n, db=False)
-        gl, gr = _pan_gains(pan)
-        out = np.empty_like(x)
-        out[0] = x[0] * (gain * gl)
-        out[1] = x[1] * (gain * gr)
+    gain = _curve_values(node.volume_db, pos, n)
+    if node.kind != "master":
+        left, right = _pan_gains(_curve_values(node.pan, pos, n))
+        gl = _db_gains(gain) * left
+        gr = _db_gains(gain) * right
     else:
-        out = x * gain if not (np.isscalar(gain) and gain == 1.0) else x.copy()
-    out = out.astype(np.float32, copy=False)
+        gl = gr = _db_gains(gain)
+    if gl.shape[0] == 1:  # static over the block: one broadcast multiply
+        factors = np.array([gl, gr], dtype=np.float32).reshape(2, 1)
+        out = x * factors if x.shape[0] == 2 else x * factors[:1]
+    else:
+        out = np.empty_like(x)
+        np.multiply(x[0], gl, out=out[0])
+        np.multiply(x[1], gr, out=out[1])
     sends: list[AudioArray | None] = []
     for s in node.sends:
-        level = _curve_block(s.level_db, pos, n, db=True)
+        level = _db_gains(_curve_values(s.level_db, pos, n))
         src = pre if s.pre_fader else out
-        sends.append((src * level).astype(np.float32, copy=False))
+        sends.append(src * (level if level.shape[0] > 1 else level[0]))
     # A muted channel still computes its output: it can key another's sidechain (ghost kick).
     return _NodeOut(out, sends, muted=node.muted)
 
 
-def _curve_block(curve: object, pos: int, n: int, *, db: bool) -> np.ndarray | np.float32:
-    """A curve's per-frame values over the block (a scalar when constant)."""
-    from mixdown.engine.automation import Curve
-
-    assert isinstance(curve, Curve)
+def _curve_values(curve: Curve, pos: int, n: int) -> np.ndarray:
+    """A curve's float64 values over the block: shape (1,) when constant in it, else (n,)."""
     if curve.is_constant:
-        v = curve.values[0]
-        return np.float32(10 ** (v / 20)) if db else np.float32(v)
+        return np.array(curve.values[:1], dtype=np.float64)
     if not curve.changes_within(pos, pos + n):
-        v = curve.value_at(pos)
-        return np.float32(10 ** (v / 20)) if db else np.float32(v)
-    frames = np.arange(pos, pos + n, dtype=np.float64)
-    vals = curve.values_at(frames)
-    return (np.power(10.0, vals / 20.0) if db else vals).astype(np.float32)
+        return curve.values_at(np.array([float(pos)]))
+    return curve.values_at(np.arange(pos, pos + n, dtype=np.float64))

@@ -12,7 +12,6 @@ import soundfile as sf
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError, RenderError
 
-
 CACHE_SAMPLES = 4 * 1024 * 1024
 """Audio files up to this many samples (16 MB as float32) are decoded once and kept."""
 
@@ -67,7 +66,8 @@ class ClipPlacement:
             try:
                 self._file = sf.SoundFile(str(self.path))
             except Exception as exc:
-                raise FormatError(f"{self.label}: cannot open {self.path} ({exc})", self.path) from exc
+                raise FormatError(f"{self.label}: cannot open {self.path} ({exc})",
+                                  self.path) from exc
         self._file.seek(first)
         data = self._file.read(count, dtype="float32", always_2d=True)
         if data.shape[0] < count:  # a file shorter than its header said

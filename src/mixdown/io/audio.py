@@ -218,7 +218,8 @@ class AudioWriter:
         ``clipped_samples``).
         """
         if block.ndim != 2 or block.shape[0] != self.channels:
-            raise ParameterError(f"block has shape {block.shape}, writer has {self.channels} channels")
+            raise ParameterError(
+                f"block has shape {block.shape}, writer has {self.channels} channels")
         frames_first = np.ascontiguousarray(block.T, dtype=np.float32)
         if self._int_bits:
             # float32 is exact here: scaling by a power of two and rounding to integers

@@ -21,15 +21,18 @@ change keeps its text, comments and formatting byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
 import os
 import re
 import tempfile
+import tomllib
 import types
 from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -84,7 +87,7 @@ _DOC_END = "<!-- END GENERATED DEVICE REFERENCE -->"
 
 @dataclass(frozen=True)
 class ProjectFile:
-    """A loaded project: where it lives, the validated model and the parsed TOML.
+    """A loaded project: where it lives, the validated model and its original text.
 
     Attributes
     ----------
@@ -94,14 +97,22 @@ class ProjectFile:
         Its folder; asset paths are relative to it.
     project : Project
         The validated model.
+    text : str
+        The file's text as loaded.
     document : tomlkit.TOMLDocument
-        The parsed original, for :func:`save_project` to keep comments and formatting.
+        The parsed original, for :func:`save_project` to keep comments and formatting
+        (parsed on first use: tomlkit is ten times slower than the loader's parser).
     """
 
     path: Path
     root: Path
     project: Project
-    document: tomlkit.TOMLDocument
+    text: str = dataclasses.field(repr=False)
+
+    @cached_property
+    def document(self) -> tomlkit.TOMLDocument:
+        """The original as a tomlkit document (comments and formatting included)."""
+        return parse_document(self.text, str(self.path))
 
 
 # -- where: human names for places in the file -------------------------------------------------
@@ -251,11 +262,11 @@ def open_project(path: str | Path) -> ProjectFile:
                           file) from None
     except OSError as exc:
         raise FormatError(f"{label}: cannot read ({exc.strerror or exc})", file) from None
-    document = parse_document(text, label)
+    data = _load_toml(text, label)
     root = file.absolute().parent
-    project = document_to_project(document, label=label)
+    project = document_to_project(data, label=label)
     check_project(project, root, label=label)
-    return ProjectFile(path=file.absolute(), root=root, project=project, document=document)
+    return ProjectFile(path=file.absolute(), root=root, project=project, text=text)
 
 
 def load_project(path: str | Path) -> Project:
@@ -263,24 +274,38 @@ def load_project(path: str | Path) -> Project:
     return open_project(path).project
 
 
+def _load_toml(text: str, label: str) -> dict[str, Any]:
+    """Parse TOML to plain data (the fast standard parser), errors as one line with the line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        parse_document(text, label)  # tomlkit's messages say more; use them when it agrees
+        m = re.match(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", str(exc))
+        what, line, col = (m.group(1), m.group(2), m.group(3)) if m else (str(exc), None, None)
+        what = what[:1].lower() + what[1:]
+        if line is None:
+            line = str(text.count("\n") + (0 if text.endswith("\n") else 1))
+            what += " at the end of the file"
+        else:
+            what += f" at column {col}"
+        raise FormatError(f"{label}: line {line}: malformed TOML ({what})", Path(label)) from None
+
+
 def parse_document(text: str, label: str = SONG_FILE) -> tomlkit.TOMLDocument:
     """Parse TOML text, turning syntax errors into one-line FormatErrors with the line."""
     try:
         return tomlkit.parse(text)
-    except ParseError as exc:
+    except TOMLKitError as exc:
+        line = getattr(exc, "line", None)
         what = re.sub(r" at line \d+ col \d+$", "", str(exc))
+        m = re.match(r'Key "(.+)" already exists', what)
+        if m:
+            line = line if isinstance(exc, ParseError) else _second_definition(text, m.group(1))
+            what = f"{m.group(1)!r} is defined twice; keep one"
         what = what.replace("Unexpected character: '\\x00'", "unexpected end of file")
         what = what[:1].lower() + what[1:]
-        raise FormatError(f"{label}: line {exc.line}: malformed TOML ({what})",
-                          Path(label)) from None
-    except TOMLKitError as exc:
-        m = re.match(r'Key "(.+)" already exists', str(exc))
-        if m:
-            line = _second_definition(text, m.group(1))
-            at = f" line {line}:" if line else ""
-            raise FormatError(f"{label}:{at} malformed TOML (key {m.group(1)!r} is set twice in "
-                              "one table; keep one)", Path(label)) from None
-        raise FormatError(f"{label}: malformed TOML ({exc})", Path(label)) from None
+        at = f" line {line}:" if line else ""
+        raise FormatError(f"{label}:{at} malformed TOML ({what})", Path(label)) from None
 
 
 def _second_definition(text: str, key: str) -> int | None:
@@ -975,13 +1000,19 @@ def save_project(project: Project, path: str | Path, *,
     file = project_file_path(path)
     if not file.parent.is_dir():
         raise FormatError(f"{file}: the folder {file.parent} does not exist", file)
+    on_disk = None
     if original is None and file.is_file():
         try:
-            original = tomlkit.parse(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TOMLKitError):
-            original = None  # unreadable: the new project replaces it
-    text = tomlkit.dumps(project_to_document(project, original))
-    check = document_to_project(tomlkit.parse(text), label=str(file))
+            on_disk = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            on_disk = None  # unreadable: the new project replaces it
+    if on_disk is not None:
+        text = _merge_text(project, on_disk)
+        if text == on_disk:
+            return file  # nothing changed: leave the file (and its mtime) alone
+    else:
+        text = _document_text(project, original)
+    check = document_to_project(tomllib.loads(text), label=str(file))
     if check != project:
         raise ModelError(f"{file}: internal error: the saved text does not read back as the "
                          "same project; nothing was written")
@@ -997,6 +1028,193 @@ def save_project(project: Project, path: str | Path, *,
     finally:
         Path(tmp).unlink(missing_ok=True)
     return file
+
+
+def _document_text(project: Project, original: tomlkit.TOMLDocument | None) -> str:
+    """The text to save from a document: the original as is if the project did not change."""
+    if original is None:
+        return tomlkit.dumps(project_to_document(project))
+    old = _parse_as(Project, original)
+    if old is not None and old == project:
+        return tomlkit.dumps(original)
+    return tomlkit.dumps(project_to_document(project, original))
+
+
+def _merge_text(project: Project, text: str) -> str:
+    """The new text of a song.toml whose current text is ``text``.
+
+    tomlkit cannot render a document whose ``[[track]]`` and ``[[bus]]`` tables are
+    interleaved in their original order (it groups them), so such a file is split into
+    its top-level sections, each parsed and updated on its own, and joined again in
+    the file's order.
+    """
+    try:
+        data = tomllib.loads(text)
+        doc = tomlkit.parse(text)
+    except (tomllib.TOMLDecodeError, TOMLKitError):
+        return tomlkit.dumps(project_to_document(project))  # not TOML: replaced whole
+    old = _parse_as(Project, data)
+    if old is not None and old == project:
+        return text
+    if tomlkit.dumps(doc) != text:
+        sections = _split_sections(text, data)
+        if sections is not None:
+            return _merge_sections(sections, project)
+    _merge_spec(doc, project)
+    return tomlkit.dumps(doc)
+
+
+_HEADER = re.compile(
+    r"^[ \t]*(\[\[?)[ \t]*([A-Za-z0-9_\-]+|\"[^\"\n]*\")"
+    r"((?:[ \t]*\.[ \t]*(?:[A-Za-z0-9_\-]+|\"[^\"\n]*\"))*)[ \t]*\]\]?[ \t]*(?:#.*)?$"
+)
+_LISTS = (("marker", "markers"), ("track", "tracks"), ("bus", "buses"))
+
+
+@dataclass
+class _Section:
+    """A top-level part of a song.toml: the preamble (top None) or a table with its
+    sub-tables and the comment lines just above its header."""
+
+    top: str | None
+    aot: bool
+    doc: tomlkit.TOMLDocument
+    new: bool = False
+
+
+def _split_sections(text: str, data: Mapping[str, Any]) -> list[_Section] | None:
+    """The file's top-level sections, or None if they do not add up to the same data."""
+    lines = text.splitlines(keepends=True)
+    starts: list[tuple[int, str, bool]] = []
+    current = None
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line.rstrip("\r\n"))
+        if not m:
+            continue
+        top, aot = m.group(2).strip('"'), m.group(1) == "[["
+        if m.group(3) and top == current:
+            continue  # a sub-table of the current element ([[track.clips]])
+        begin = i
+        while begin > (starts[-1][0] if starts else 0) and lines[begin - 1].lstrip().startswith("#"):
+            begin -= 1
+        starts.append((begin, top, aot))
+        current = top
+    if not starts:
+        return None
+    bounds = [0, *(b for b, _, _ in starts), len(lines)]
+    kinds = [(None, False), *((t, a) for _, t, a in starts)]
+    sections = []
+    merged: dict[str, Any] = {}
+    for (top, aot), a, b in zip(kinds, bounds, bounds[1:], strict=True):
+        chunk = "".join(lines[a:b])
+        try:
+            doc = tomlkit.parse(chunk)
+        except TOMLKitError:
+            return None
+        if tomlkit.dumps(doc) != chunk:
+            return None
+        plain = doc.unwrap()
+        for k, v in plain.items():
+            if aot and k == top and isinstance(v, list):
+                merged.setdefault(k, []).extend(v)
+            elif k in merged:
+                return None  # a table split over sections: not handled here
+            else:
+                merged[k] = v
+        sections.append(_Section(top, aot, doc))
+    tops = [s.top for s in sections if s.top is not None and not s.aot]
+    if merged != data or len(tops) != len(set(tops)):
+        return None
+    return sections
+
+
+def _merge_sections(sections: list[_Section], project: Project) -> str:
+    """Update each section in place, add and drop sections; the text in the file's order."""
+    keys = dict(_layout_keys(project))
+    layout = _layout(project)
+    pre = sections[0]
+    for key in ("schema_version", "song", "master"):
+        holder = next((s for s in sections if key in s.doc), None)
+        if holder is None:
+            if key in keys:
+                if key == "schema_version":
+                    pre.doc[key] = _fresh(layout[key], 1)
+                else:
+                    sec = _Section(key, False, tomlkit.document(), new=True)
+                    sec.doc[key] = _fresh(layout[key], 0)
+                    sections.insert(1 if key == "song" else len(sections), sec)
+            continue
+        if key not in keys:
+            del holder.doc[key]
+            continue
+        node = holder.doc[key]
+        value = getattr(project, keys[key])
+        result = (_merge_spec(node, value) if isinstance(value, Spec) and _is_table(node)
+                  else _merged_value(node, layout[key], 1 if holder is pre else 0))
+        if result is not node:
+            holder.doc[key] = result
+    for key, field in _LISTS:
+        new = getattr(project, field) if key in keys else ()
+        if key in pre.doc:  # written as an inline array in the preamble
+            if new:
+                _merge_seq(pre.doc[key], new, type(new[0]), 1)
+            else:
+                del pre.doc[key]
+            continue
+        _merge_list_sections(sections, key, new)
+    out = ""
+    live = [s for s in sections if s.top is None or s.new or s.top in s.doc]
+    for i, sec in enumerate(live):
+        chunk = tomlkit.dumps(sec.doc)
+        if sec.new:
+            if out and not out.endswith("\n\n"):
+                out += "\n" if out.endswith("\n") else "\n\n"
+            if i + 1 < len(live) and not chunk.endswith("\n\n"):
+                chunk += "\n"
+        out += chunk
+    return out
+
+
+def _merge_list_sections(sections: list[_Section], key: str, new: Sequence[Spec]) -> None:
+    """Tracks, buses or markers spread over sections: matched by name, else by position."""
+    owners = [(s, i) for s in sections if s.top == key and s.aot and key in s.doc
+              for i in range(len(s.doc[key]))]
+    old_names = [_plain(s.doc[key][i]).get("name") for s, i in owners]
+    new_names = [getattr(x, "name", None) for x in new]
+    by_name = (None not in old_names and None not in new_names
+               and len(set(old_names)) == len(old_names) and len(set(new_names)) == len(new_names)
+               and [n for n in old_names if n in new_names]
+               == [n for n in new_names if n in old_names])
+    if by_name:
+        pairs = {old_names.index(n): j for j, n in enumerate(new_names) if n in old_names}
+    else:
+        pairs = {i: i for i in range(min(len(owners), len(new)))}
+    kept = set(pairs.values())
+    for i in sorted(set(range(len(owners))) - set(pairs), reverse=True):
+        sec, idx = owners[i]
+        del sec.doc[key][idx]
+        if not len(sec.doc[key]):
+            del sec.doc[key]
+    for i, j in pairs.items():
+        sec, idx = owners[i]
+        table = sec.doc[key][idx]
+        _merge_item(sec.doc[key], idx, new[j], type(new[j]), 0)
+        del table
+    anchor = max((sections.index(owners[i][0]) for i in pairs), default=None)
+    if anchor is None:
+        same = [k for k, s in enumerate(sections) if s.top == key]
+        anchor = same[-1] if same else len(sections) - 1
+    inverse = {j: i for i, j in pairs.items()}
+    for j, item in enumerate(new):
+        if j in kept:
+            anchor = sections.index(owners[inverse[j]][0])
+            continue
+        sec = _Section(key, True, tomlkit.document(), new=True)
+        aot = tomlkit.aot()
+        aot.append(_fresh(_layout(item), 0))
+        sec.doc[key] = aot
+        anchor += 1
+        sections.insert(anchor, sec)
 
 
 def project_to_document(project: Project,

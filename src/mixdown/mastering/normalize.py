@@ -237,22 +237,9 @@ def master_to_target(
     threshold_db = TruePeakLimiter(**limiter_args).threshold_dbtp
 
     def run(gain_db: float, sink: BlockSink | None = None) -> tuple[float, float, float]:
-        lim = TruePeakLimiter(**limiter_args)
-        lim.prepare(sr, ch, 65_536)
-        lm = LoudnessMeter(sr, ch)
-        tpm = TruePeakMeter(sr, ch) if sink is not None else None
-        g = np.float32(db_to_gain(gain_db))
-        for out in limit_stream(lim, (b * g for b in blocks())):
-            lm.push(out)
-            if tpm is not None:
-                tpm.push(out)
-            if sink is not None:
-                sink.write(out)
-                if analyzer is not None:
-                    analyzer.push(out)
+        result = _gain_pass(blocks, sr, ch, gain_db, limiter_args, sink, analyzer)
         tick()
-        peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
-        return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
+        return result
 
     gain = target - input_lufs
     gain_cap = math.inf  # the gain at which peak reduction equals the allowance
@@ -343,6 +330,70 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.exists() and b.exists() and a.samefile(b)
     except OSError:
         return False
+
+
+def _gain_pass(blocks: BlockSource, sr: int, ch: int, gain_db: float,
+               limiter_args: dict[str, float], sink: BlockSink | None,
+               analyzer: Any | None) -> tuple[float, float, float]:
+    """One pass: gain, limiter, loudness (and, when writing, true peak and the sink).
+
+    Returns (integrated LUFS, largest gain reduction dB, true peak dBTP or nan).
+    """
+    lim = TruePeakLimiter(**limiter_args)
+    lim.prepare(sr, ch, 65_536)
+    lm = LoudnessMeter(sr, ch)
+    tpm = TruePeakMeter(sr, ch) if sink is not None else None
+    g = np.float32(db_to_gain(gain_db))
+    for out in limit_stream(lim, (b * g for b in blocks())):
+        lm.push(out)
+        if tpm is not None:
+            tpm.push(out)
+        if sink is not None:
+            sink.write(out)
+            if analyzer is not None:
+                analyzer.push(out)
+    peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
+    return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
+
+
+def gain_and_limit(
+    source: str | Path | BlockSource,
+    output: str | Path | Callable[[], BlockSink] | None,
+    *,
+    gain_db: float,
+    ceiling_dbtp: float = -1.0,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    fmt: str | None = None,
+    bit_depth: int = 24,
+    dither: str | None = None,
+    dither_seed: int = 0,
+    release_ms: float = 100.0,
+    lookahead_ms: float = 5.0,
+) -> tuple[float, float, float]:
+    """Apply a fixed gain and the true-peak limiter in one pass (album mode uses it).
+
+    Parameters are as for :func:`master_to_target`, with ``gain_db`` given.
+
+    Returns
+    -------
+    (integrated LUFS, largest gain reduction dB, true peak dBTP)
+        Of the written output (true peak nan when ``output`` is None).
+    """
+    ceiling = check_ceiling(ceiling_dbtp)
+    blocks, sr, ch, _ = _resolve_source(source, sample_rate, channels)
+    factory = _sink_factory(output, source, sr, ch, fmt, bit_depth, dither, dither_seed)
+    args = {"ceiling_dbtp": ceiling, "release_ms": release_ms, "lookahead_ms": lookahead_ms}
+    if factory is None:
+        return _gain_pass(blocks, sr, ch, gain_db, args, None, None)
+    sink = factory()
+    try:
+        result = _gain_pass(blocks, sr, ch, gain_db, args, sink, None)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return result
 
 
 def _next_gain(tried: list[tuple[float, float]], target: float) -> float:

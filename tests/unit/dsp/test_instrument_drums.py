@@ -175,6 +175,13 @@ def test_velocity_and_levels_scale_a_hit() -> None:
                                atol=1e-9)
 
 
+def test_the_kit_sets_what_the_user_leaves_out() -> None:
+    d = drums(kit="909", kick_decay_s=0.2)
+    assert d.params["kick_tune_hz"] == KITS["909"]["kick_tune_hz"]
+    assert d.params["kick_decay_s"] == 0.2
+    assert one_hit(36, kit="909").size != one_hit(36, kit="808").size
+
+
 def test_unmapped_notes_are_silent() -> None:
     out = render_notes(drums(), [NoteEvent(0, 1, 60, 127), NoteEvent(10, 11, 20, 127)], 4000)
     assert not out.any()

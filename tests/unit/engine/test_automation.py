@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import constant, write_wav
 
 from mixdown import AutomationLane, AutomationPoint, Clip, Project, Song, Track
 from mixdown.engine.automation import Curve, shape
 from mixdown.services.render import render_audio
+from signals import constant, write_wav
 
 SR = 48_000
 RAMP_TOL_DB = 0.05  # the bar

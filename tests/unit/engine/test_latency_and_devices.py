@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import sine, write_wav
 
 from mixdown import AutomationLane, AutomationPoint, Bus, Clip, Device, Project, Song, Track
 from mixdown.dsp.base import DEVICES, Param, register_device
 from mixdown.engine.graph import CONTROL_FRAMES
 from mixdown.services.render import render_audio, render_stems_audio
+from signals import sine, write_wav
 
 SR = 48_000
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import constant, sine, write_wav
 
 from mixdown import Bus, Clip, Project, Send, Song, Track
 from mixdown.core.errors import ModelError
 from mixdown.services.render import render_audio, render_stems_audio
+from signals import constant, sine, write_wav
 
 SR = 48_000
 N = 4_800  # 0.1 s of each constant

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_wav
 
 from mixdown import Clip, Project, Song, TempoPoint, Track
 from mixdown.services.render import render_audio
+from signals import write_wav
 
 SR = 48_000
 

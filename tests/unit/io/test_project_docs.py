@@ -109,3 +109,25 @@ def test_template_loads_and_uses_only_the_starter_devices(template: Path) -> Non
     assert [m.name for m in p.markers] == ["Intro", "Drop"]
     assert any(t.sends for t in p.tracks) and p.buses, "the starter shows a send to a bus"
     assert any(ch.automation for ch in p.tracks), "the starter shows automation"
+
+
+def test_the_complete_example_in_the_docs_loads(tmp_path: Path) -> None:
+    import mido
+    import numpy as np
+    import soundfile as sf
+
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## A complete example"):]
+    begin = section.index("```toml\n") + 8
+    example = section[begin:section.index("\n```", begin)]
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "midi").mkdir()
+    sf.write(str(tmp_path / "audio" / "vocal_take3.wav"), np.zeros((4800, 2), np.float32), 48000)
+    f = mido.MidiFile()
+    f.tracks.append(mido.MidiTrack([mido.Message("note_on", note=45, time=0),
+                                    mido.Message("note_off", note=45, time=480)]))
+    f.save(str(tmp_path / "midi" / "bass_chorus.mid"))
+    (tmp_path / "song.toml").write_text(example + "\n", encoding="utf-8")
+    p = open_project(tmp_path).project
+    assert [t.name for t in p.tracks] == ["Drums", "Bass", "Vocal"]
+    assert p.tracks[1].devices[0].params["sidechain"] == "Drums"

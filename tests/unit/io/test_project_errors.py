@@ -89,7 +89,7 @@ def test_unterminated_array_is_end_of_file(project: Path) -> None:
 def test_key_set_twice_names_the_second_line(project: Path) -> None:
     text = BASE.replace("tempo = 120", "tempo = 120\ntempo = 96")
     assert fail(project, text, FormatError) == (
-        "song.toml: line 3: malformed TOML (key 'tempo' is set twice in one table; keep one)")
+        "song.toml: line 3: malformed TOML ('tempo' is defined twice; keep one)")
 
 
 def test_not_utf8(project: Path) -> None:

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
 from mixdown.dsp.base import Instrument, NoteEvent, Param
-from mixdown.dsp.instruments._envelope import ATTACK, DONE, release_envelopes
+from mixdown.dsp.instruments._kernels import ATTACK, DONE, release_envelopes
 
 KILL_S = 0.003
 """Fade-out time of a stolen voice, in seconds (avoids a click)."""

@@ -26,23 +26,18 @@ you set override the preset.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
-from mixdown.dsp.instruments._envelope import adsr_coefficients, adsr_run
-from mixdown.dsp.instruments._oscillator import SINE_TABLE, sin_cycles
+from mixdown.dsp.instruments._kernels import OPERATORS, SINE_TABLE, adsr_coefficients, fm_kernel
 from mixdown.dsp.instruments._voice import ParamTable, VoiceInstrument, velocity_gain
 
 FEEDBACK_MAX = 1.5
 """Self-modulation index of the top operator at ``feedback = 1``, in radians."""
-
-OPERATORS = 4
 
 # algorithm -> (modulations as (modulator, target) 1-based, carriers, feedback operator)
 ALGORITHMS: dict[str, tuple[tuple[tuple[int, int], ...], tuple[int, ...], int]] = {
@@ -141,103 +136,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 TABLE = ParamTable("fm", PARAMS, PRESETS, "preset")
 
-# kernel scalar parameters
-_F_SR, _F_GAIN, _F_BETA, _F_FBOP, _F_KILL = range(5)
-
-
-@njit(cache=True, nogil=True)
-def _fm_kernel(mix: NDArray[np.float64], off: int, n: int,
-               active: NDArray[np.int8], kill: NDArray[np.int32],
-               env_stage: NDArray[np.int8], env_level: NDArray[np.float64],
-               env_level0: NDArray[np.float64], env_par: NDArray[np.float64],
-               phase: NDArray[np.float64], fb: NDArray[np.float64],
-               inc: NDArray[np.float64], vel_amp: NDArray[np.float64],
-               vel_idx: NDArray[np.float64], ratio: NDArray[np.float64],
-               level: NDArray[np.float64], carrier: NDArray[np.int8],
-               used: NDArray[np.int8], mods: NDArray[np.int8],
-               fp: NDArray[np.float64], table: NDArray[np.float64]) -> None:
-    inv_two_pi = 0.5 / math.pi
-    fb_on_2 = int(fp[_F_FBOP]) == 1  # else the feedback operator is op 4
-    fbk = 0.5 * fp[_F_BETA] * inv_two_pi  # feedback averages two samples, in cycles
-    kill_n = fp[_F_KILL]
-    u2, u3, u4 = used[1] != 0, used[2] != 0, used[3] != 0
-    c2, c3, c4 = float(carrier[1]), float(carrier[2]), float(carrier[3])
-    m12, m13, m14 = float(mods[0, 1]), float(mods[0, 2]), float(mods[0, 3])
-    m23, m24, m34 = float(mods[1, 2]), float(mods[1, 3]), float(mods[2, 3])
-    env = np.zeros((OPERATORS, n))
-    for v in range(active.shape[0]):
-        if active[v] == 0:
-            continue
-        over = True
-        m = 0
-        for j in range(OPERATORS):
-            if used[j] != 0:
-                end = adsr_run(env_stage, env_level, env_level0, v, j, env_par, env[j], n)
-                if carrier[j] != 0:
-                    if end > n:
-                        over = False
-                    m = max(m, end)
-        m = min(m, n)
-        kv = kill[v]
-        if 0 < kv <= m:
-            m = kv
-            over = True
-        p1, p2, p3, p4 = phase[v, 0], phase[v, 1], phase[v, 2], phase[v, 3]
-        d1, d2, d3, d4 = ratio[0] * inc[v], ratio[1] * inc[v], ratio[2] * inc[v], ratio[3] * inc[v]
-        vi = vel_idx[v]
-        # per-operator output scale: amplitude for carriers, index (radians -> cycles) else
-        s1 = level[0] if carrier[0] else level[0] * vi * inv_two_pi
-        s2 = level[1] if carrier[1] else level[1] * vi * inv_two_pi
-        s3 = level[2] if carrier[2] else level[2] * vi * inv_two_pi
-        s4 = level[3] if carrier[3] else level[3] * vi * inv_two_pi
-        f1 = fb[v, 0]
-        f2 = fb[v, 1]
-        g0 = vel_amp[v] * fp[_F_GAIN]
-        o1 = o2 = o3 = o4 = 0.0
-        for i in range(m):
-            if u4:
-                p4 += d4
-                if p4 >= 1.0:
-                    p4 -= math.floor(p4)
-                y = sin_cycles(p4 + fbk * (f1 + f2), table)
-                f2 = f1
-                f1 = y
-                o4 = y * env[3, i] * s4
-            if u3:
-                p3 += d3
-                if p3 >= 1.0:
-                    p3 -= math.floor(p3)
-                o3 = sin_cycles(p3 + m34 * o4, table) * env[2, i] * s3
-            if u2:
-                p2 += d2
-                if p2 >= 1.0:
-                    p2 -= math.floor(p2)
-                if fb_on_2:
-                    y = sin_cycles(p2 + fbk * (f1 + f2), table)
-                    f2 = f1
-                    f1 = y
-                else:
-                    y = sin_cycles(p2 + m23 * o3 + m24 * o4, table)
-                o2 = y * env[1, i] * s2
-            p1 += d1
-            if p1 >= 1.0:
-                p1 -= math.floor(p1)
-            o1 = sin_cycles(p1 + m12 * o2 + m13 * o3 + m14 * o4, table) * env[0, i] * s1
-            out = o1 + c2 * o2 + c3 * o3 + c4 * o4
-            gv = g0
-            if kv > 0:
-                gv *= (kv - i) / (kill_n + 1.0)
-            mix[0, off + i] += out * gv
-            mix[1, off + i] += out * gv
-        phase[v, 0], phase[v, 1], phase[v, 2], phase[v, 3] = p1, p2, p3, p4
-        fb[v, 0] = f1
-        fb[v, 1] = f2
-        if kv > 0:
-            kill[v] = kv - m
-        if over:
-            active[v] = 0
-            kill[v] = 0
-
 
 @register_device(
     "fm", kind="instrument", params=PARAMS,
@@ -302,7 +200,7 @@ class FM(VoiceInstrument):
         self._vel_idx[slot] = 1.0 - vti + vti * min(max(vel, 1), 127) / 127.0
 
     def _kernel(self, mix: NDArray[np.float64], offset: int, frames: int, frame: int) -> None:
-        _fm_kernel(mix, offset, frames, self._active, self._kill, self._env_stage,
+        fm_kernel(mix, offset, frames, self._active, self._kill, self._env_stage,
                    self._env_level, self._env_level0, self._env_par, self._phase, self._fb,
                    self._inc, self._vel_amp, self._vel_idx, self._ratio, self._level,
                    self._carrier, self._used, self._mods, self._fp, SINE_TABLE)

@@ -35,13 +35,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from mixdown.core.errors import ParameterError
 from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
-from mixdown.dsp.instruments._envelope import adsr_coefficients, adsr_run
+from mixdown.dsp.instruments._kernels import adsr_coefficients, sampler_kernel
 from mixdown.dsp.instruments._voice import ParamTable, VoiceInstrument, velocity_gain
 
 PARAMS: list[Param] = [
@@ -174,78 +173,6 @@ def _check_zone(i: int, zone: Any) -> Zone:
                 one_shot)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _tap(data: NDArray[np.float32], c: int, base: int, length: int, j: int, looping: bool,
-         ls: int, le: int) -> float:
-    if looping and j >= le:
-        j = ls + (j - ls) % (le - ls)
-    if j < 0 or j >= length:
-        return 0.0
-    return float(data[c, base + j])
-
-
-@njit(cache=True, nogil=True)
-def _sampler_kernel(mix: NDArray[np.float64], off: int, n: int,
-                    active: NDArray[np.int8], kill: NDArray[np.int32],
-                    env_stage: NDArray[np.int8], env_level: NDArray[np.float64],
-                    env_level0: NDArray[np.float64], env_par: NDArray[np.float64],
-                    zone: NDArray[np.int64], pos: NDArray[np.float64],
-                    rate: NDArray[np.float64], looping: NDArray[np.int8],
-                    amp: NDArray[np.float64], data: NDArray[np.float32],
-                    z_off: NDArray[np.int64], z_len: NDArray[np.int64],
-                    z_ls: NDArray[np.int64], z_le: NDArray[np.int64],
-                    kill_n: float, gain: float) -> None:
-    env = np.empty(n)
-    for v in range(active.shape[0]):
-        if active[v] == 0:
-            continue
-        end = adsr_run(env_stage, env_level, env_level0, v, 0, env_par, env, n)
-        m = min(end, n)
-        over = end <= n
-        kv = kill[v]
-        if 0 < kv <= m:
-            m = kv
-            over = True
-        z = zone[v]
-        base = z_off[z]
-        length = z_len[z]
-        ls = z_ls[z]
-        le = z_le[z]
-        lp = looping[v] != 0
-        p = pos[v]
-        r = rate[v]
-        g0 = amp[v] * gain
-        for i in range(m):
-            ip = math.floor(p)
-            fr = p - ip
-            gv = env[i] * g0
-            if kv > 0:
-                gv *= (kv - i) / (kill_n + 1.0)
-            for c in range(2):
-                xm = _tap(data, c, base, length, ip - 1, lp, ls, le)
-                x0 = _tap(data, c, base, length, ip, lp, ls, le)
-                x1 = _tap(data, c, base, length, ip + 1, lp, ls, le)
-                x2 = _tap(data, c, base, length, ip + 2, lp, ls, le)
-                c1 = 0.5 * (x1 - xm)
-                c2 = xm - 2.5 * x0 + 2.0 * x1 - 0.5 * x2
-                c3 = 0.5 * (x2 - xm) + 1.5 * (x0 - x1)
-                mix[c, off + i] += (((c3 * fr + c2) * fr + c1) * fr + x0) * gv
-            p += r
-            if lp:
-                while p >= le:
-                    p -= le - ls
-            elif p >= length:
-                m = i + 1
-                over = True
-                break
-        pos[v] = p
-        if kv > 0:
-            kill[v] = kv - m
-        if over:
-            active[v] = 0
-            kill[v] = 0
-
-
 @register_device(
     "sampler", kind="instrument", params=PARAMS,
     doc="Plays one-shots and multi-sampled zones (key ranges, velocity layers, sustain "
@@ -317,7 +244,7 @@ class Sampler(VoiceInstrument):
         super()._release_slot(slot)
 
     def _kernel(self, mix: NDArray[np.float64], offset: int, frames: int, frame: int) -> None:
-        _sampler_kernel(mix, offset, frames, self._active, self._kill, self._env_stage,
+        sampler_kernel(mix, offset, frames, self._active, self._kill, self._env_stage,
                         self._env_level, self._env_level0, self._env_par, self._zone,
                         self._pos, self._rate, self._looping, self._amp, self._data,
                         self._z_off, self._z_len, self._z_ls, self._z_le,

@@ -25,13 +25,18 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
-from mixdown.dsp.instruments._envelope import ATTACK, adsr_coefficients, adsr_run
-from mixdown.dsp.instruments._oscillator import SINE_TABLE, osc_sample
+from mixdown.dsp.instruments._kernels import (
+    ATTACK,
+    CONTROL_FRAMES,
+    MIN_K,
+    SINE_TABLE,
+    adsr_coefficients,
+    synth_kernel,
+)
 from mixdown.dsp.instruments._voice import (
     ParamTable,
     VoiceInstrument,
@@ -39,21 +44,12 @@ from mixdown.dsp.instruments._voice import (
     velocity_gain,
 )
 
-CONTROL_FRAMES = 16
-"""Pitch (glide) and filter cutoff are recomputed every this many frames."""
-
 WAVES = ("saw", "square", "triangle", "sine", "noise")
-"""Oscillator waveforms; the first four are the codes of :func:`osc_sample`."""
+"""Oscillator waveforms; the first four are the kernel's oscillator codes."""
 _NOISE = 4
 
-MIN_K = 0.05
-"""Filter damping at resonance 1 (Q = 20)."""
 _K_BUTTER2 = math.sqrt(2.0)
 _K_BUTTER4 = (2.0 * math.cos(math.pi / 8.0), 2.0 * math.cos(3.0 * math.pi / 8.0))
-
-# indices into the kernel's scalar parameter vector
-_F_CUTOFF, _F_KEYTRACK, _F_K1, _F_K2, _F_STAGES, _F_SR, _F_GAIN, _F_MAXCUT, _F_NOISE, \
-    _F_KILL = range(10)
 
 
 def filter_damping(filter_type: str, resonance: float) -> tuple[float, float, int]:
@@ -179,161 +175,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 TABLE = ParamTable("synth", PARAMS, PRESETS, "preset")
-
-
-@njit(cache=True, nogil=True)
-def _synth_kernel(mix: NDArray[np.float64], off: int, n: int, frame0: int,
-                  active: NDArray[np.int8], kill: NDArray[np.int32],
-                  env_stage: NDArray[np.int8], env_level: NDArray[np.float64],
-                  env_level0: NDArray[np.float64], env_par: NDArray[np.float64],
-                  ctrl_due: NDArray[np.int8], g_from: NDArray[np.float64],
-                  g_to: NDArray[np.float64], g_start: NDArray[np.int64],
-                  g_frames: NDArray[np.int64], pitch_now: NDArray[np.float64],
-                  inc: NDArray[np.float64], phase: NDArray[np.float64],
-                  ratio: NDArray[np.float64], pan: NDArray[np.float64],
-                  wave: NDArray[np.int64], level: NDArray[np.float64],
-                  rng: NDArray[np.uint64], vel_gain: NDArray[np.float64],
-                  fenv_st: NDArray[np.float64], fco: NDArray[np.float64],
-                  fst: NDArray[np.float64], last_mod: NDArray[np.float64],
-                  fp: NDArray[np.float64], table: NDArray[np.float64]) -> None:
-    n_uni = ratio.shape[0]
-    sr = fp[_F_SR]
-    two_stages = int(fp[_F_STAGES]) == 2
-    kill_n = fp[_F_KILL]
-    noise = fp[_F_NOISE]
-    cutoff = fp[_F_CUTOFF]
-    key_track = fp[_F_KEYTRACK]
-    k1 = fp[_F_K1]
-    k2 = fp[_F_K2]
-    max_cut = fp[_F_MAXCUT]
-    amp_env = np.empty(n)
-    fil_env = np.empty(n)
-    ph = np.empty((n_uni, 3))
-    for v in range(active.shape[0]):
-        if active[v] == 0:
-            continue
-        end = adsr_run(env_stage, env_level, env_level0, v, 0, env_par, amp_env, n)
-        adsr_run(env_stage, env_level, env_level0, v, 1, env_par, fil_env, n)
-        m = min(end, n)
-        over = end <= n
-        kv = kill[v]
-        if 0 < kv <= m:
-            m = kv
-            over = True
-        for u in range(n_uni):
-            for o in range(3):
-                ph[u, o] = phase[v, u, o]
-        due = ctrl_due[v] != 0
-        p_now = pitch_now[v]
-        ib = inc[v]
-        lm = last_mod[v]
-        gfr = g_frames[v]
-        gst = g_start[v]
-        gfrom = g_from[v]
-        gto = g_to[v]
-        fenv = fenv_st[v]
-        a1, a2, a3 = fco[v, 0, 0], fco[v, 0, 1], fco[v, 0, 2]
-        b1, b2, b3 = fco[v, 1, 0], fco[v, 1, 1], fco[v, 1, 2]
-        la1, la2, ra1, ra2 = fst[v, 0, 0, 0], fst[v, 0, 0, 1], fst[v, 0, 1, 0], fst[v, 0, 1, 1]
-        lb1, lb2, rb1, rb2 = fst[v, 1, 0, 0], fst[v, 1, 0, 1], fst[v, 1, 1, 0], fst[v, 1, 1, 1]
-        x = rng[v]
-        gv0 = vel_gain[v] * fp[_F_GAIN]
-        for i in range(m):
-            f = frame0 + i
-            if due or f % CONTROL_FRAMES == 0:
-                p = gto
-                el = f - gst
-                if gfr > 0 and el < gfr:
-                    p = gfrom + (gto - gfrom) * (el / gfr)
-                if p != p_now or due:
-                    p_now = p
-                    ib = 440.0 * 2.0 ** ((p - 69.0) / 12.0) / sr
-                md = key_track * (p - 60.0) + fenv * fil_env[i]
-                if md != lm or due:
-                    lm = md
-                    fc = min(max(cutoff * 2.0 ** (md / 12.0), 10.0), max_cut)
-                    g = math.tan(math.pi * fc / sr)
-                    a1 = 1.0 / (1.0 + g * (g + k1))
-                    a2 = g * a1
-                    a3 = g * a2
-                    if two_stages:
-                        b1 = 1.0 / (1.0 + g * (g + k2))
-                        b2 = g * b1
-                        b3 = g * b2
-                due = False
-            xl = 0.0
-            xr = 0.0
-            for o in range(3):
-                lv = level[o]
-                if lv == 0.0:
-                    continue
-                w = wave[o]
-                for u in range(n_uni):
-                    dt = ib * ratio[u, o]
-                    q = ph[u, o] + dt
-                    if q >= 1.0:
-                        q -= math.floor(q)
-                    ph[u, o] = q
-                    if dt < 0.5:
-                        y = lv * osc_sample(w, q, dt, table)
-                        xl += y * pan[u, 0]
-                        xr += y * pan[u, 1]
-            if noise != 0.0:
-                x ^= x >> np.uint64(12)
-                x ^= x << np.uint64(25)
-                x ^= x >> np.uint64(27)
-                r = (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)
-                nz = noise * (float(r) * (2.0 / 9007199254740992.0) - 1.0)
-                xl += nz
-                xr += nz
-            # topology-preserving SVF low-pass (Simper), one or two stages per channel
-            v3 = xl - la2
-            v1 = a1 * la1 + a2 * v3
-            v2 = la2 + a2 * la1 + a3 * v3
-            la1 = 2.0 * v1 - la1
-            la2 = 2.0 * v2 - la2
-            xl = v2
-            v3 = xr - ra2
-            v1 = a1 * ra1 + a2 * v3
-            v2 = ra2 + a2 * ra1 + a3 * v3
-            ra1 = 2.0 * v1 - ra1
-            ra2 = 2.0 * v2 - ra2
-            xr = v2
-            if two_stages:
-                v3 = xl - lb2
-                v1 = b1 * lb1 + b2 * v3
-                v2 = lb2 + b2 * lb1 + b3 * v3
-                lb1 = 2.0 * v1 - lb1
-                lb2 = 2.0 * v2 - lb2
-                xl = v2
-                v3 = xr - rb2
-                v1 = b1 * rb1 + b2 * v3
-                v2 = rb2 + b2 * rb1 + b3 * v3
-                rb1 = 2.0 * v1 - rb1
-                rb2 = 2.0 * v2 - rb2
-                xr = v2
-            gv = amp_env[i] * gv0
-            if kv > 0:
-                gv *= (kv - i) / (kill_n + 1.0)
-            mix[0, off + i] += xl * gv
-            mix[1, off + i] += xr * gv
-        for u in range(n_uni):
-            for o in range(3):
-                phase[v, u, o] = ph[u, o]
-        ctrl_due[v] = 1 if due else 0
-        pitch_now[v] = p_now
-        inc[v] = ib
-        last_mod[v] = lm
-        fco[v, 0, 0], fco[v, 0, 1], fco[v, 0, 2] = a1, a2, a3
-        fco[v, 1, 0], fco[v, 1, 1], fco[v, 1, 2] = b1, b2, b3
-        fst[v, 0, 0, 0], fst[v, 0, 0, 1], fst[v, 0, 1, 0], fst[v, 0, 1, 1] = la1, la2, ra1, ra2
-        fst[v, 1, 0, 0], fst[v, 1, 0, 1], fst[v, 1, 1, 0], fst[v, 1, 1, 1] = lb1, lb2, rb1, rb2
-        rng[v] = x
-        if kv > 0:
-            kill[v] = kv - m
-        if over:
-            active[v] = 0
-            kill[v] = 0
 
 
 @register_device(
@@ -495,7 +336,7 @@ class Synth(VoiceInstrument):
             self._release_slot(0)
 
     def _kernel(self, mix: NDArray[np.float64], offset: int, frames: int, frame: int) -> None:
-        _synth_kernel(mix, offset, frames, frame, self._active, self._kill, self._env_stage,
+        synth_kernel(mix, offset, frames, frame, self._active, self._kill, self._env_stage,
                       self._env_level, self._env_level0, self._env_par, self._ctrl_due,
                       self._g_from, self._g_to, self._g_start, self._g_frames,
                       self._pitch_now, self._inc, self._phase, self._ratio, self._pan,
@@ -503,4 +344,4 @@ class Synth(VoiceInstrument):
                       self._fco, self._fst, self._last_mod, self._fp, SINE_TABLE)
 
 
-__all__ = ["PARAMS", "PRESETS", "WAVES", "Synth", "filter_damping"]
+__all__ = ["CONTROL_FRAMES", "PARAMS", "PRESETS", "WAVES", "Synth", "filter_damping"]
