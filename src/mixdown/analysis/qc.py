@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,16 @@ DC_WARN_LINEAR = 10.0 ** (-60.0 / 20.0)
 """A DC offset above -60 dBFS is worth a warning (audible thumps at edits, lost headroom)."""
 
 BLOCK_FRAMES = 65_536
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mixdown-truepeak")
+    return _POOL
 
 
 def _db(linear: float) -> float:
@@ -227,11 +238,16 @@ class Analyzer:
         x = self.loudness._check_block(block)
         if x.shape[1] == 0:
             return
-        self.loudness.push(x)
-        env = self.true_peak._run(x, envelope=self.series)
+        # The true-peak kernel runs beside the loudness kernel (both release the GIL);
+        # each keeps its own state, so the figures do not depend on the timing.
+        peak = _pool().submit(self.true_peak._run, x, self.series)
+        try:
+            self.loudness.push(x)
+            self.spectrum.push(x)
+        finally:
+            env = peak.result()
         if env is not None:
             self._collect_envelope(env)
-        self.spectrum.push(x)
 
     def _collect_envelope(self, env: np.ndarray) -> None:
         hop = self.loudness._grid.sub_len
@@ -375,6 +391,8 @@ def analyze_file(path: str | Path, *, series: bool = False,
     from mixdown.io.audio import audio_info, iter_blocks
 
     p = Path(path)
+    if p.is_file() and p.stat().st_size == 0:
+        raise FormatError(f"{p}: the file is empty (0 bytes); export or copy it again", p)
     info = audio_info(p)
     if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
         raise FormatError(

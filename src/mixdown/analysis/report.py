@@ -118,6 +118,7 @@ def plot_waveform(result: QCResult, target: Target) -> str:
         ax.set_ylim(-1.05, 1.05)
         ax.set_yticks([-1, -0.5, 0, 0.5, 1], ["-0 dB", "-6", "", "-6", "0 dB"])
     ceiling = 10.0 ** (target.ceiling_dbtp / 20.0)
+    title = "Waveform and true peak"
     env = result.true_peak_envelope
     if env is not None and len(env):
         over = np.flatnonzero(env > ceiling)
@@ -126,13 +127,16 @@ def plot_waveform(result: QCResult, target: Target) -> str:
                     markersize=5, color=_BAD,
                     label=f"true peak over {target.ceiling_dbtp:g} dBTP")
         k = int(np.argmax(env))
-        ax.annotate(f"max {20 * math.log10(max(float(env[k]), 1e-12)):.1f} dBTP",
-                    xy=(t[k], 1.0), xytext=(0, 10), textcoords="offset points",
-                    ha="center", fontsize=8, color=_INK,
-                    arrowprops={"arrowstyle": "-", "color": _MUTED})
+        peak = float(env[k])
+        if peak > 0:
+            ax.plot([t[k]], [min(peak, 1.0)], linestyle="none", marker="o", markersize=6,
+                    markerfacecolor="none", markeredgecolor=_INK, label="largest true peak")
+            minutes, seconds = divmod(t[k], 60)
+            title = (f"Waveform and true peak (max {20 * math.log10(peak):+.1f} dBTP at "
+                     f"{int(minutes)}:{seconds:04.1f})")
     _time_axis(ax, result.duration_s)
-    _legend(ax, 3)
-    ax.set_title("Waveform and true peak", loc="left", fontsize=11, color=_INK)
+    _legend(ax, 4)
+    ax.set_title(title, loc="left", fontsize=11, color=_INK)
     return _png(fig)
 
 
@@ -315,7 +319,7 @@ def render_html(result: QCResult, target: Target | None = None, *,
 def write_report(result: QCResult, folder: str | Path, *, target: Target | None = None,
                  name: str | None = None) -> Path:
     """Write ``<folder>/<name>.html`` (default name: the file's stem) and return its path."""
-    from mixdown.io.audio import atomic_path
+    from mixdown.core.files import atomic_path
 
     out_dir = Path(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -330,7 +334,7 @@ def write_report(result: QCResult, folder: str | Path, *, target: Target | None 
 def write_index(pages: Sequence[tuple[QCResult, Path]], folder: str | Path, *,
                 target: Target | None = None) -> Path:
     """Write ``<folder>/index.html``: one row per analysed file, linking its page."""
-    from mixdown.io.audio import atomic_path
+    from mixdown.core.files import atomic_path
 
     tgt = target or DEFAULT_TARGET
     rows: list[str] = []

@@ -48,6 +48,7 @@ class SpectrumAccumulator:
         self.channels = channels
         self.n = frame_length(sample_rate)
         self._window = np.hanning(self.n + 1)[:-1].astype(np.float32)  # periodic Hann
+        self._window_power = float(np.sum(self._window.astype(np.float64) ** 2))
         self._power = np.zeros(self.n // 2 + 1)
         self._frames = 0
         self._pending = np.zeros((channels, self.n), np.float32)
@@ -70,13 +71,15 @@ class SpectrumAccumulator:
                     self._fill = 0
             pos += take
 
-    def _add_frame(self, frame: np.ndarray, window: NDArray[np.float32]) -> None:
+    def _add_frame(self, frame: np.ndarray, window: NDArray[np.float32],
+                   window_power: float | None = None) -> None:
         spec = scipy.fft.rfft(frame * window, n=self.n, axis=-1, workers=1)
-        p = spec.real.astype(np.float64) ** 2 + spec.imag.astype(np.float64) ** 2
-        total = p[0]
+        p = np.square(spec.real) + np.square(spec.imag)  # float32, per channel
+        total = p[0].astype(np.float64)
         for c in range(1, p.shape[0]):
-            total = total + p[c]
-        self._power += total * (1.0 / float(np.sum(window.astype(np.float64) ** 2)))
+            total += p[c]
+        power = self._window_power if window_power is None else window_power
+        self._power += total * (1.0 / power)
         self._frames += 1
 
     def power(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -94,7 +97,7 @@ class SpectrumAccumulator:
             w = np.zeros(self.n, np.float32)
             w[: self._fill] = np.hanning(self._fill + 1)[:-1] if self._fill > 1 else 1.0
             saved = self._power.copy()
-            self._add_frame(short, w)
+            self._add_frame(short, w, float(np.sum(w.astype(np.float64) ** 2)))
             power = self._power.copy()
             self._power = saved
             self._frames = 0

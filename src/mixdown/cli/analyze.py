@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
         files: Annotated[list[Path], typer.Argument(help="Audio files to analyse.",
-                                                    show_default=False)],
+                                                    show_default=False, metavar="FILE")],
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print strict JSON on stdout (an array for several files).")] = False,
         series: Annotated[bool, typer.Option(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,12 @@ import soundfile as sf
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError, ParameterError
+from mixdown.core.files import _temp_beside, atomic_path
+
+__all__ = [
+    "FORMATS", "AudioInfo", "AudioWriter", "atomic_path", "audio_info", "format_for_path",
+    "iter_blocks", "peak_dbfs", "read_audio", "write_audio",
+]
 
 AudioFormat = Literal["wav", "flac", "mp3", "aiff", "ogg"]
 FORMATS: dict[str, AudioFormat] = {
@@ -183,9 +188,7 @@ class AudioWriter:
         self.sample_rate = sample_rate
         self.channels = channels
         self.bit_depth = bit_depth
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp = _temp_beside(folder / self.path.name)
         extra: dict[str, object] = {}
         if self.format == "mp3":
             if not 32 <= mp3_bitrate_kbps <= 320:
@@ -275,22 +278,6 @@ def write_audio(path: str | Path, audio: AudioArray, sample_rate: int, *,
     with AudioWriter(path, sample_rate, audio.shape[0], fmt=fmt, bit_depth=bit_depth) as w:
         w.write(audio.astype(np.float32, copy=False))
     return Path(path)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it over ``path`` if the block succeeds."""
-    dest = Path(path)
-    if not dest.parent.is_dir():
-        raise FormatError(f"{dest}: the folder {dest.parent} does not exist", dest)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, dest)
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 def peak_dbfs(audio: np.ndarray) -> float:

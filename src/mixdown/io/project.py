@@ -1086,26 +1086,27 @@ def _split_sections(text: str, data: Mapping[str, Any]) -> list[_Section] | None
     """The file's top-level sections, or None if they do not add up to the same data."""
     lines = text.splitlines(keepends=True)
     starts: list[tuple[int, str, bool]] = []
-    current = None
+    current, previous = None, -1
     for i, line in enumerate(lines):
         m = _HEADER.match(line.rstrip("\r\n"))
         if not m:
             continue
         top, aot = m.group(2).strip('"'), m.group(1) == "[["
         if m.group(3) and top == current:
+            previous = i
             continue  # a sub-table of the current element ([[track.clips]])
-        begin = i
-        while begin > (starts[-1][0] if starts else 0) and lines[begin - 1].lstrip().startswith("#"):
+        begin = i  # the comment lines right above a header belong to it
+        while begin - 1 > previous and lines[begin - 1].lstrip().startswith("#"):
             begin -= 1
         starts.append((begin, top, aot))
-        current = top
+        current, previous = top, i
     if not starts:
         return None
     bounds = [0, *(b for b, _, _ in starts), len(lines)]
     kinds = [(None, False), *((t, a) for _, t, a in starts)]
     sections = []
     merged: dict[str, Any] = {}
-    for (top, aot), a, b in zip(kinds, bounds, bounds[1:], strict=True):
+    for (top, aot), a, b in zip(kinds, bounds[:-1], bounds[1:], strict=True):
         chunk = "".join(lines[a:b])
         try:
             doc = tomlkit.parse(chunk)
@@ -1189,7 +1190,6 @@ def _merge_list_sections(sections: list[_Section], key: str, new: Sequence[Spec]
         pairs = {old_names.index(n): j for j, n in enumerate(new_names) if n in old_names}
     else:
         pairs = {i: i for i in range(min(len(owners), len(new)))}
-    kept = set(pairs.values())
     for i in sorted(set(range(len(owners))) - set(pairs), reverse=True):
         sec, idx = owners[i]
         del sec.doc[key][idx]
@@ -1197,16 +1197,17 @@ def _merge_list_sections(sections: list[_Section], key: str, new: Sequence[Spec]
             del sec.doc[key]
     for i, j in pairs.items():
         sec, idx = owners[i]
-        table = sec.doc[key][idx]
         _merge_item(sec.doc[key], idx, new[j], type(new[j]), 0)
-        del table
-    anchor = max((sections.index(owners[i][0]) for i in pairs), default=None)
-    if anchor is None:
-        same = [k for k, s in enumerate(sections) if s.top == key]
-        anchor = same[-1] if same else len(sections) - 1
+    # new items go after the item before them; the first ones before the first old one,
+    # or, with none of this kind left, after the sections that come before this kind
+    same = [k for k, s in enumerate(sections) if s.top == key]
+    before = {"marker": (None, "song"), "track": (None, "song", "marker"),
+              "bus": (None, "song", "marker", "track")}[key]
+    anchor = same[0] - 1 if same else max(
+        (k for k, s in enumerate(sections) if s.top in before), default=0)
     inverse = {j: i for i, j in pairs.items()}
     for j, item in enumerate(new):
-        if j in kept:
+        if j in inverse:
             anchor = sections.index(owners[inverse[j]][0])
             continue
         sec = _Section(key, True, tomlkit.document(), new=True)
@@ -1254,10 +1255,10 @@ def _layout_keys(obj: Spec) -> list[tuple[str, str]]:
     """(toml key, model field) pairs for the set fields of ``obj``, in writing order."""
     fields = [f for f in type(obj).model_fields
               if f in obj.model_fields_set and getattr(obj, f) is not None]  # TOML has no null
-    if isinstance(obj, Project):
+    if isinstance(obj, Project):  # no tracks is no [[track]] table (not `track = []`)
         order = ("schema_version", "song", "markers", "tracks", "buses", "master")
         names = {"markers": "marker", "tracks": "track", "buses": "bus"}
-        return [(names.get(f, f), f) for f in order if f in fields]
+        return [(names.get(f, f), f) for f in order if f in fields and getattr(obj, f) != ()]
     if isinstance(obj, Channel | Master):
         rank = {k: i for i, k in enumerate(_CHANNEL_ORDER)}
         fields.sort(key=lambda f: rank.get(f, len(rank)))

@@ -267,7 +267,7 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     from mixdown.core.jsonable import to_jsonable
-    from mixdown.io.audio import atomic_path
+    from mixdown.core.files import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")

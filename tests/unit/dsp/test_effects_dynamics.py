@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mixdown.core.errors import ParameterError
-from mixdown.dsp.effects.dynamics import Compressor, Gate, Limiter
+from mixdown.dsp.effects.dynamics import Compressor, Gate, Limiter, _fast_exp2, _fast_ln
 
 SR = 48_000
 HYP = settings(max_examples=25, deadline=None,
@@ -18,6 +18,9 @@ HYP = settings(max_examples=25, deadline=None,
 # A steady sine's peak detector droops by the release between peaks (1 kHz, 200 ms release:
 # 0.25 % of the gain reduction per half period), so the static curve holds to 0.1 dB.
 CURVE_DB_TOL = 0.1
+# The compressor's inlined ln / exp2 replace libm's; their error must stay far below the
+# 1e-6 dB the gain computer and the gain may be off by (a thousandth of it).
+APPROX_DB_TOL = 1e-9
 
 
 def db(x: float) -> float:
@@ -180,6 +183,30 @@ def test_limiter_ramps_down_over_the_lookahead(stream):
 def test_lookahead_is_not_automatable():
     with pytest.raises(ParameterError, match="lookahead_ms cannot be automated"):
         Limiter().set_param("lookahead_ms", 2.0)
+
+
+def test_fast_ln_matches_libm_over_the_normal_range():
+    # normal floats (the detector never passes smaller ones): random, and the reduction's
+    # edges: powers of two and sqrt(1/2) times them
+    rng = np.random.default_rng(9)
+    p = np.ldexp(rng.uniform(1.0, 2.0, 4000), rng.integers(-1022, 1024, 4000))
+    edges = np.ldexp(np.array([1.0, math.sqrt(0.5), np.nextafter(math.sqrt(0.5), 0.0),
+                               np.nextafter(2.0, 0.0)]), np.arange(-1021, 1024, 7)[:, None])
+    p = np.concatenate([p, edges.ravel(), [np.finfo(float).tiny, np.finfo(float).max]])
+    err_db = max(abs(_fast_ln(v) - math.log(v)) * 10 / math.log(10) for v in p)
+    assert err_db < APPROX_DB_TOL
+    assert _fast_ln(1.0) == 0.0
+
+
+def test_fast_exp2_matches_libm_down_to_its_floor():
+    # gains 2 ** t for t in [-1022, 0]: integers and half-integers are the reduction's edges
+    rng = np.random.default_rng(10)
+    t = np.concatenate([-rng.uniform(0, 1022, 4000), -rng.uniform(0, 1, 1000),
+                        -np.arange(0, 1022.5, 0.5)])
+    err_db = max(abs(20 * math.log10(_fast_exp2(v) / math.exp2(v))) for v in t)
+    assert err_db < APPROX_DB_TOL
+    assert _fast_exp2(0.0) == 1.0  # no gain reduction is exactly unity gain
+    assert _fast_exp2(-5000.0) == math.exp2(-1022)  # the floor: silence in float32
 
 
 def test_compressor_rejects_a_ratio_below_one():

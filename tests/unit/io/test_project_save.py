@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -298,15 +299,28 @@ lanes = st.builds(AutomationLane, param=st.sampled_from(["volume_db", "pan"]),
                                   min_size=1, max_size=3).map(tuple))
 
 
+devices = st.builds(Device, type=st.sampled_from(["eq", "compressor"]),
+                    name=st.one_of(st.none(), st.sampled_from(["a", "b c"])),
+                    bypass=st.booleans(),
+                    params=st.dictionaries(st.sampled_from(["gain_db", "q", "mode"]),
+                                           st.one_of(st.floats(-24, 24), st.integers(0, 9),
+                                                     st.sampled_from(["x", "y"])), max_size=3))
+clip_kinds = st.one_of(
+    st.builds(Clip, start=positions, notes=st.lists(notes, min_size=1, max_size=4).map(tuple),
+              length=st.one_of(st.none(), st.floats(0.5, 32))),
+    st.builds(Clip, start=positions, bars=st.integers(1, 8),
+              pattern=st.dictionaries(st.sampled_from(["kick", "snare", "hat"]),
+                                      st.text("xXo.-| ", min_size=1, max_size=16), min_size=1),
+              swing=st.floats(0, 0.75)),
+)
+
+
 @st.composite
 def projects(draw: st.DrawFn) -> Project:
     n = draw(st.integers(0, 3))
     tracks = []
     for i in range(n):
-        clips = draw(st.lists(st.builds(Clip, start=positions,
-                                        notes=st.lists(notes, min_size=1, max_size=4).map(tuple),
-                                        length=st.one_of(st.none(), st.floats(0.5, 32))),
-                              max_size=3))
+        clips = draw(st.lists(clip_kinds, max_size=3))
         tracks.append(Track(
             name=f"T{i} {draw(st.text('abc ', max_size=3)).strip()}".strip(),
             instrument=Device(type="synth", params=draw(st.dictionaries(
@@ -316,9 +330,15 @@ def projects(draw: st.DrawFn) -> Project:
             sends=(Send(to="Space", level_db=draw(st.floats(-60, 6)),
                         pre_fader=draw(st.booleans())),) if draw(st.booleans()) else (),
             automation=tuple(draw(st.lists(lanes, max_size=2))),
+            devices=tuple(draw(st.lists(devices, max_size=2))),
         ))
+    markers = tuple(Marker(name=f"M{i}", at=draw(positions))
+                    for i in range(draw(st.integers(0, 2))))
+    master = draw(st.one_of(st.just(Master()), st.builds(
+        Master, volume_db=st.floats(-12, 6), devices=st.lists(devices, max_size=2).map(tuple))))
     return Project(song=Song(tempo=draw(st.floats(20, 300)), title=draw(st.text(max_size=8))),
-                   tracks=tuple(tracks), buses=(Bus(name="Space"),))
+                   tracks=tuple(tracks), buses=(Bus(name="Space"),), markers=markers,
+                   master=master)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -329,3 +349,114 @@ def test_any_project_round_trips_and_merges(project: Project, edit: Project) -> 
     # merging another project into this document gives exactly the other project
     merged = project_to_document(edit, doc)
     assert document_to_project(tomlkit.parse(tomlkit.dumps(merged))) == edit
+
+
+# -- files whose [[track]] and [[bus]] tables are interleaved ------------------------------------
+
+INTERLEAVED = """\
+# tracks and buses in the order the producer likes
+[song]
+tempo = 100
+
+# the kick and its bus
+[[track]]
+name = "Kick"
+output = "Drums"   # into the drum bus
+
+[[bus]]
+name = "Drums"     # glue
+volume_db = -2
+
+[[track]]
+name = "Snare"
+output = "Drums"
+
+[[track.clips]]
+start = "1:1"
+file = "audio/snare.wav"
+
+# the master comes before the last bus, why not
+[master]
+volume_db = -1
+
+[[bus]]
+name = "Space"
+"""
+
+
+def interleaved(tmp_path: Path) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    (tmp_path / "audio").mkdir(parents=True)
+    sf.write(str(tmp_path / "audio" / "snare.wav"), np.zeros(480, np.float32), 48000)
+    return write(tmp_path, INTERLEAVED)
+
+
+def test_interleaved_tables_unchanged_are_left_alone(tmp_path: Path) -> None:
+    path = interleaved(tmp_path)
+    before = path.stat().st_mtime_ns
+    save_project(open_project(tmp_path).project, tmp_path)
+    assert path.read_text() == INTERLEAVED and path.stat().st_mtime_ns == before
+
+
+def test_interleaved_tables_keep_their_order_when_one_value_changes(tmp_path: Path) -> None:
+    interleaved(tmp_path)
+    p = open_project(tmp_path).project
+    snare = p.tracks[1].model_copy(update={"volume_db": -4.5})
+    p2 = p.model_copy(update={"tracks": (p.tracks[0], snare)})
+    save_project(p2, tmp_path)
+    text = (tmp_path / "song.toml").read_text()
+    assert changed_lines(INTERLEAVED, text) == ['+volume_db = -4.5']
+    assert 'name = "Snare"\noutput = "Drums"\nvolume_db = -4.5\n' in text
+    assert open_project(tmp_path).project == p2
+
+
+def test_interleaved_tables_add_and_remove_in_place(tmp_path: Path) -> None:
+    interleaved(tmp_path)
+    p = open_project(tmp_path).project
+    p2 = p.model_copy(update={
+        "tracks": (p.tracks[1], Track(name="Hat", output="Drums")),   # Kick removed, Hat added
+        "buses": (*p.buses, Bus(name="Echo")),
+    })
+    save_project(p2, tmp_path)
+    text = (tmp_path / "song.toml").read_text()
+    assert open_project(tmp_path).project == p2
+    assert text == INTERLEAVED.replace(
+        '# the kick and its bus\n[[track]]\nname = "Kick"\noutput = "Drums"   # into the drum '
+        'bus\n\n', ""
+    ).replace(
+        'file = "audio/snare.wav"\n\n',
+        'file = "audio/snare.wav"\n\n[[track]]\nname = "Hat"\noutput = "Drums"\n\n',
+    ) + '\n[[bus]]\nname = "Echo"\n'
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(project=projects(), edit=projects(), order=st.randoms(use_true_random=False))
+def test_interleaved_files_merge_any_edit(project: Project, edit: Project,
+                                          order: object) -> None:
+    import random
+    import re
+    import tempfile
+
+    assert isinstance(order, random.Random)
+    project = project.model_copy(update={"buses": (*project.buses, Bus(name="Extra"))})
+    edit = edit.model_copy(update={"buses": (*edit.buses, Bus(name="Extra", volume_db=-3))})
+    chunks = re.split(r"\n(?=\[)", tomlkit.dumps(project_to_document(project)).rstrip("\n"))
+    # interleave the kinds of tables at random, each kind keeping its own order
+    queues: dict[str, list[str]] = {}
+    for c in chunks:
+        queues.setdefault(c.split("\n", 1)[0], []).append(c.rstrip("\n"))
+    mixed = []
+    while queues:
+        kind = order.choice(sorted(queues))
+        mixed.append(queues[kind].pop(0))
+        if not queues[kind]:
+            del queues[kind]
+    text = "\n\n".join(mixed) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "song.toml"
+        path.write_text(text)
+        assert document_to_project(tomllib.loads(text)) == project
+        save_project(edit, path)
+        assert document_to_project(tomllib.loads(path.read_text())) == edit

@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
@@ -38,55 +40,210 @@ RMS_WINDOW_MS = 10.0
 _FLUSH = 1e-12  # dB of gain reduction below which the envelope is set to exactly 0
 
 
-@njit(cache=True, nogil=True, fastmath=False)
-def _compressor_kernel(x, key, st, thr_db, slope, knee_db, knee_lo_pow, rms, beta,
-                       a_att, a_rel, mk0, mk1, mpos, mlen):  # pragma: no cover - compiled
-    nch = x.shape[0]
+# -- fast, deterministic log2 / exp2 ------------------------------------------------------
+# The compressor needs a logarithm and an exponential per sample. libm's are calls that
+# stop the loops from vectorising; these are inlined IEEE arithmetic (no FMA contraction,
+# no fastmath), so they give the same bits on every machine and in every SIMD lane.
+# Range reduction is done on the float64 bit pattern; the polynomials are Chebyshev fits
+# (relative error of exp2 < 1.1e-15 on [-0.5, 0.5], absolute error of ln < 3e-16 on
+# [sqrt(1/2), sqrt(2)]), i.e. far below 1e-9 dB.
+
+_EXP2_Q = (0.6931471805599463, 0.24022650695910036, 0.055504108664663335,
+           0.009618129107633553, 0.0013333558197793304, 0.0001540353039809473,
+           1.5252675240321469e-05, 1.3215470425687612e-06, 1.0205363691147738e-07,
+           7.066773901155402e-09)
+"""exp2(f) = 1 + f q(f) on |f| <= 1/2: coefficients of q, lowest first."""
+_LN_R = (0.666666666666623, 0.40000000011100784, 0.28571424152310654, 0.22222861585741988,
+         0.1814020596959286, 0.16621791697668925)
+"""ln(m) = 2 s + s^3 r(s^2), s = (m - 1) / (m + 1): coefficients of r, lowest first."""
+
+_ROUND = 6755399441055744.0  # 1.5 * 2**52: x + _ROUND rounds x to an integer (|x| < 2**51)
+_ROUND_BITS = 0x4338000000000000  # its bit pattern
+_TWO52 = 4503599627370496.0  # 2**52
+_TWO52_BITS = 0x4330000000000000
+_MANT_SHIFT = 0x3FF0000000000000 - 0x3FE6A09E667F3BCD  # moves sqrt(1/2) to an exponent edge
+_LN2 = math.log(2.0)
+_DB_PER_LN = 10.0 / math.log(10.0)  # 10 log10(p) = _DB_PER_LN * ln(p)
+_LOG2_PER_DB = math.log2(10.0) / 20.0  # 10 ** (-g / 20) = 2 ** (-g * _LOG2_PER_DB)
+
+
+@intrinsic
+def _f64_bits(typingctx, x):  # pragma: no cover - compiled
+    """The IEEE-754 bit pattern of a float64 as an int64."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_f64(typingctx, i):  # pragma: no cover - compiled
+    """The float64 with the IEEE-754 bit pattern ``i`` (int64)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _fast_ln(p):  # pragma: no cover - compiled
+    """Natural logarithm of a positive, normal float64 (abs. error < 4e-16)."""
+    b = _f64_bits(p)
+    eb = (b + _MANT_SHIFT) >> 52  # biased exponent of p / sqrt(1/2)
+    m = _bits_f64(b - ((eb - 1023) << 52))  # in [sqrt(1/2), sqrt(2))
+    k = _bits_f64(_TWO52_BITS | eb) - (_TWO52 + 1023.0)  # eb - 1023 as a float, exactly
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    r = _LN_R[0] + z * (_LN_R[1] + z * (_LN_R[2] + z * (_LN_R[3] + z * (
+        _LN_R[4] + z * _LN_R[5]))))
+    return k * _LN2 + (2.0 * s + s * z * r)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _fast_exp2(t):  # pragma: no cover - compiled
+    """2 ** t for t <= 0 (relative error < 1.2e-15); 2 ** -1022 for t below -1022.
+
+    ``_fast_exp2(0.0)`` is exactly 1.
+    """
+    t = max(t, -1022.0)
+    kd = t + _ROUND
+    n = _f64_bits(kd) - _ROUND_BITS  # round(t) as an int
+    f = t - (kd - _ROUND)  # in [-1/2, 1/2]
+    q = _EXP2_Q[0] + f * (_EXP2_Q[1] + f * (_EXP2_Q[2] + f * (_EXP2_Q[3] + f * (
+        _EXP2_Q[4] + f * (_EXP2_Q[5] + f * (_EXP2_Q[6] + f * (_EXP2_Q[7] + f * (
+            _EXP2_Q[8] + f * _EXP2_Q[9]))))))))
+    return (1.0 + f * q) * _bits_f64((n + 1023) << 52)
+
+
+_CHUNK = 64  # frames per pass of the envelope loop (see _envelope)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _power_peak(key, out, n):  # pragma: no cover - compiled
+    """out[:n] = the largest squared sample over the key's channels (float64)."""
+    for i in range(n):
+        v = np.float64(key[0, i])
+        out[i] = v * v
+    for c in range(1, key.shape[0]):
+        for i in range(n):
+            v = np.float64(key[c, i])
+            out[i] = max(out[i], v * v)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _power_rms(key, out, n, st, beta):  # pragma: no cover - compiled
+    """out[:n] = the one-pole mean square of the key's channel mean; state in st[0]."""
     kch = key.shape[0]
-    n = x.shape[1]
+    inv_k = 1.0 / kch
     ms = st[0]
+    for i in range(n):
+        acc = 0.0
+        for c in range(kch):
+            v = np.float64(key[c, i])
+            acc += v * v
+        ms = beta * ms + (1.0 - beta) * (acc * inv_k)
+        out[i] = ms
+    st[0] = ms
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _gain_computer(lvl, n, thr_db, slope, knee_db, knee_lo_pow):  # pragma: no cover
+    """Replace the powers lvl[:n] by their static gain reduction in dB (eq. 4).
+
+    o = dB over the knee's start: quadratic over the knee, then linear; 0 below it.
+    """
+    half = 0.5 * knee_db
+    inv_knee2 = 1.0 / max(2.0 * knee_db, 1e-300)
+    for i in range(n):
+        p = lvl[i]
+        o = _DB_PER_LN * _fast_ln(p) - thr_db + half
+        m = min(o, knee_db)
+        gr = slope * (m * m * inv_knee2 + (o - m))
+        lvl[i] = gr if p > knee_lo_pow else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _envelope(gr, out, n, st, a_att, a_rel):  # pragma: no cover - compiled
+    """The smooth decoupled peak detector (eq. 17) over gr[:n] into out[:n]; state st[1:3].
+
+    Both envelopes are set to exactly 0 once below ``_FLUSH``. That compare sits on
+    the loop's critical path, so each chunk runs without it first and is run again
+    with it only if an envelope came within (0, _FLUSH) there: the same numbers.
+    """
     y1 = st[1]
     yl = st[2]
-    half = 0.5 * knee_db
-    knee2 = max(2.0 * knee_db, 1e-300)
-    db_per_log2 = 10.0 * math.log10(2.0)  # 10 log10(p) = db_per_log2 * log2(p)
-    log2_per_db = math.log2(10.0) / 20.0  # 10 ** (-g / 20) = 2 ** (-g * log2_per_db)
-    ramp_n = min(max(mlen - mpos, 0), n)
-    inv_k = 1.0 / kch
-    for i in range(n):
-        if rms:
-            acc = 0.0
-            for c in range(kch):
-                v = np.float64(key[c, i])
-                acc += v * v
-            ms = beta * ms + (1.0 - beta) * (acc * inv_k)
-            p = ms
-        else:
-            p = 0.0
-            for c in range(kch):
-                v = np.float64(key[c, i])
-                p = max(p, v * v)
-        gr = 0.0
-        if p > knee_lo_pow:  # skip the logarithm below the knee
-            # o = dB over the knee's start; quadratic over the knee, then linear (eq. 4)
-            o = db_per_log2 * math.log2(p) - thr_db + half
-            m = min(o, knee_db)
-            gr = slope * (m * m / knee2 + (o - m))
-        y1 = max(gr, a_rel * y1 + (1.0 - a_rel) * gr)
-        yl = a_att * yl + (1.0 - a_att) * y1
-        if y1 < _FLUSH:
-            y1 = 0.0
-        mk = mk0 + (mk1 - mk0) * ((mpos + i + 1) / mlen) if i < ramp_n else mk1
-        if yl < _FLUSH:
-            yl = 0.0
-            g = mk
-        else:
-            g = mk * math.exp2(-yl * log2_per_db)
-        for c in range(nch):
-            x[c, i] = np.float32(x[c, i] * g)
-    st[0] = ms
+    b_rel = 1.0 - a_rel
+    b_att = 1.0 - a_att
+    i0 = 0
+    while i0 < n:
+        i1 = min(i0 + _CHUNK, n)
+        y1_0 = y1
+        yl_0 = yl
+        lo = np.inf
+        hi = 0.0
+        g_c = gr[i0:i1]
+        out_c = out[i0:i1]
+        for i in range(i1 - i0):
+            g = g_c[i]
+            y1 = max(g, a_rel * y1 + b_rel * g)
+            yl = a_att * yl + b_att * y1
+            lo = min(lo, min(y1, yl))
+            hi = max(hi, max(y1, yl))
+            out_c[i] = yl
+        if lo < _FLUSH and hi > 0.0:  # not all exactly 0: flush sample by sample
+            y1 = y1_0
+            yl = yl_0
+            for i in range(i1 - i0):
+                g = g_c[i]
+                y1 = max(g, a_rel * y1 + b_rel * g)
+                yl = a_att * yl + b_att * y1
+                if y1 < _FLUSH:
+                    y1 = 0.0
+                if yl < _FLUSH:
+                    yl = 0.0
+                out_c[i] = yl
+        i0 = i1
     st[1] = y1
     st[2] = yl
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _apply_gain(x, env, n, mk0, mk1, mpos, mlen):  # pragma: no cover - compiled
+    """x *= make-up * 10 ** (-env / 20); the make-up glides over its first frames.
+
+    env[:n] (dB of gain reduction) is replaced by the linear gain.
+    """
+    ramp_n = min(max(mlen - mpos, 0), n)
+    for i in range(ramp_n):
+        mk = mk0 + (mk1 - mk0) * ((mpos + i + 1) / mlen)
+        env[i] = mk * _fast_exp2(-env[i] * _LOG2_PER_DB)
+    steady = env[ramp_n:n]  # a view: loops from 0 vectorise, loops from ramp_n do not
+    for i in range(n - ramp_n):
+        steady[i] = mk1 * _fast_exp2(-steady[i] * _LOG2_PER_DB)
+    for c in range(x.shape[0]):
+        for i in range(n):
+            x[c, i] = np.float32(x[c, i] * env[i])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _compressor_kernel(x, key, st, work, thr_db, slope, knee_db, knee_lo_pow, rms, beta,
+                       a_att, a_rel, mk0, mk1, mpos, mlen):  # pragma: no cover - compiled
+    # Passes over the block: only the envelope recursions are serial; detection, the
+    # gain computer and the gain vectorise. work: float64 (2, >= frames) scratch.
+    n = x.shape[1]
+    lvl = work[0]
+    env = work[1]
+    if rms:
+        _power_rms(key, lvl, n, st, beta)
+    else:
+        _power_peak(key, lvl, n)
+    _gain_computer(lvl, n, thr_db, slope, knee_db, knee_lo_pow)
+    _envelope(lvl, env, n, st, a_att, a_rel)
+    _apply_gain(x, env, n, mk0, mk1, mpos, mlen)
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -258,6 +415,7 @@ class Compressor(_KeyedDynamics):
     ) -> None:
         super().__init__(locals())
         self._state = np.zeros(3)
+        self._work = np.zeros((2, 0))
         self._makeup = Ramp(10.0 ** (makeup_db / 20.0))
 
     def static_curve_db(self, level_db: float) -> float:
@@ -293,13 +451,16 @@ class Compressor(_KeyedDynamics):
         knee = p["knee_db"]
         knee_lo_pow = 10.0 ** ((thr - knee / 2.0) / 10.0)
         m = self._makeup
+        n = block.shape[1]
+        if self._work.shape[1] < n:
+            self._work = np.zeros((2, max(n, self.max_block_frames)))
         _compressor_kernel(
-            block, key, self._state, thr, 1.0 - 1.0 / p["ratio"], knee, knee_lo_pow,
+            block, key, self._state, self._work, thr, 1.0 - 1.0 / p["ratio"], knee, knee_lo_pow,
             p["detector"] == "rms", time_coef(RMS_WINDOW_MS, sr),
             time_coef(p["attack_ms"], sr), time_coef(p["release_ms"], sr),
             m.start, m.target, m.pos, m.length,
         )
-        m.advance(block.shape[1])
+        m.advance(n)
         return block
 
 
