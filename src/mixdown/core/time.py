@@ -267,3 +267,60 @@ def is_position(value: object) -> bool:
     if isinstance(value, int | float):
         return math.isfinite(value) and value >= 0
     return isinstance(value, str) and bool(_BAR_BEAT.match(value) or _SECONDS.match(value))
+
+
+class SongMapError(ModelError):
+    """A tempo or meter problem, with ``path`` the place in ``[song]`` it comes from."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def song_maps(tempo: float, time_signature: tuple[int, int],
+              tempo_points: list[tuple[object, float, bool]] | tuple[()] = (),
+              signatures: list[tuple[int, int, int]] | tuple[()] = ()
+              ) -> tuple[MeterMap, TempoMap]:
+    """The meter and tempo maps of a song (the one place they are built).
+
+    Parameters
+    ----------
+    tempo : float
+        bpm from the start, unless a tempo point sits at beat 0.
+    time_signature : (int, int)
+        The signature at bar 1, unless ``signatures`` has one at bar 1.
+    tempo_points : list of (position, bpm, ramp)
+        Tempo changes; positions are beats or ``"bar:beat"`` (not seconds).
+    signatures : list of (bar, numerator, denominator)
+        Time-signature changes.
+
+    Raises
+    ------
+    SongMapError
+        With ``path`` naming ``("song", "tempo_map", i, "at")`` and the like.
+    """
+    try:
+        if any(bar == 1 for bar, _, _ in signatures):
+            meter = MeterMap([TimeSignature(*s) for s in signatures])
+        else:
+            meter = MeterMap([TimeSignature(1, *time_signature)]
+                             + [TimeSignature(*s) for s in signatures])
+    except ModelError as exc:
+        raise SongMapError(str(exc), ("song", "time_signatures")) from None
+    constant = TempoMap.constant(tempo)
+    points = []
+    for i, (at, bpm, ramp) in enumerate(tempo_points):
+        if isinstance(at, str) and at.strip().endswith("s"):
+            raise SongMapError("tempo changes are placed in beats or 'bar:beat', not seconds, "
+                               f"got {at!r}", ("song", "tempo_map", i, "at"))
+        try:
+            points.append(TempoPoint(parse_position(at, meter, constant), bpm, ramp))
+        except ModelError as exc:
+            raise SongMapError(str(exc), ("song", "tempo_map", i, "at")) from None
+    points.sort(key=lambda p: p.beat)
+    if not points or points[0].beat > 0:
+        points.insert(0, TempoPoint(0.0, tempo))
+    try:
+        return meter, TempoMap(points)
+    except ModelError as exc:
+        raise SongMapError(str(exc), ("song", "tempo_map")) from None

@@ -16,14 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from mixdown.core.errors import FormatError, ModelError, ParameterError, RenderError
-from mixdown.core.time import (
-    MeterMap,
-    TempoMap,
-    TempoPoint,
-    TimeSignature,
-    parse_position,
-    seconds_to_frames,
-)
+from mixdown.core.time import parse_position, seconds_to_frames, song_maps
 from mixdown.dsp.base import NoteEvent, create_device, device_info
 from mixdown.engine.automation import Curve
 from mixdown.engine.graph import ChannelNode, DeviceSlot, RenderGraph, SendEdge
@@ -64,23 +57,10 @@ class Timeline:
 
     def __init__(self, project: Project, sample_rate: int) -> None:
         song = project.song
-        self.meter = MeterMap(
-            [TimeSignature(1, *song.time_signature)]
-            + [TimeSignature(t.bar, *t.signature) for t in song.time_signatures if t.bar != 1]
-            if not any(t.bar == 1 for t in song.time_signatures)
-            else [TimeSignature(t.bar, *t.signature) for t in song.time_signatures]
-        )
-        # Tempo points may use bar:beat positions, which need only the meter.
-        constant = TempoMap.constant(song.tempo)
-        points = [TempoPoint(parse_position(p.at, self.meter, constant), p.bpm, p.ramp)
-                  for p in song.tempo_map]
-        if any(isinstance(p.at, str) and p.at.strip().endswith("s") for p in song.tempo_map):
-            raise ModelError("song.tempo_map: tempo positions must be beats or 'bar:beat', "
-                             "not seconds")
-        points.sort(key=lambda p: p.beat)
-        if not points or points[0].beat > 0:
-            points.insert(0, TempoPoint(0.0, song.tempo))
-        self.tempo = TempoMap(points)
+        self.meter, self.tempo = song_maps(
+            song.tempo, song.time_signature,
+            [(p.at, p.bpm, p.ramp) for p in song.tempo_map],
+            [(t.bar, *t.signature) for t in song.time_signatures])
         self.sample_rate = sample_rate
 
     def beats(self, position: Any) -> float:
@@ -498,7 +478,10 @@ def _apply_automation(node: ChannelNode, ch: Any, tl: Timeline,
                     raise ModelError(f"{where}: {pname} cannot be automated")
                 inst_auto.append((pname, _curve(lane, tl, _param_check(p, where))))
                 continue
-            slot, spec = _find_device(node, ch, dev_ref, where)
+            found = _find_device(node, ch, dev_ref, where)
+            if found is None:  # aimed at a bypassed device: nothing to automate
+                continue
+            slot, spec = found
             p = device_info(spec.type).param(pname)
             if not p.automatable or p.kind not in ("float", "int"):
                 raise ModelError(f"{where}: {pname} cannot be automated")
@@ -525,7 +508,15 @@ def _range_check(where: str, lo: float, hi: float) -> Any:
     return check
 
 
-def _find_device(node: ChannelNode, ch: Any, ref: str, where: str) -> tuple[DeviceSlot, Any]:
+def _find_device(node: ChannelNode, ch: Any, ref: str,
+                 where: str) -> tuple[DeviceSlot, Any] | None:
+    """The live slot and spec a lane names; None if it names a bypassed device."""
+    bypassed = [(j, d) for j, d in enumerate(ch.devices) if d.bypass]
+    if any(ref in (d.name, d.type, f"devices[{j}]") for j, d in bypassed):
+        named = [(j, d) for j, d in enumerate(ch.devices)
+                 if ref in (d.name, f"devices[{j}]") or (d.type == ref and d.name is None)]
+        if named and all(d.bypass for _, d in named):
+            return None
     active = [(j, d) for j, d in enumerate(ch.devices) if not d.bypass]
     slots = dict(zip([j for j, _ in active], node.devices, strict=True))
     cands = []

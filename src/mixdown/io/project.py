@@ -42,7 +42,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import AoT, InlineTable
 
 from mixdown.core.errors import FormatError, MixdownError, ModelError
-from mixdown.core.time import MeterMap, TempoMap, TempoPoint, TimeSignature, parse_position
+from mixdown.core.time import MeterMap, SongMapError, TempoMap, parse_position, song_maps
 from mixdown.io.assets import resolve_asset
 from mixdown.model.project import (
     AutomationLane,
@@ -753,36 +753,14 @@ def check_devices(project: Project, *, label: str = SONG_FILE) -> None:
 
 
 def _timeline(project: Project, where: _Where) -> tuple[MeterMap, TempoMap]:
-    """The song's meter and tempo maps, built as the engine builds them."""
+    """The song's meter and tempo maps, built by the same function as the engine's."""
     song = project.song
-    sigs = song.time_signatures
     try:
-        if any(t.bar == 1 for t in sigs):
-            meter = MeterMap([TimeSignature(t.bar, *t.signature) for t in sigs])
-        else:
-            meter = MeterMap([TimeSignature(1, *song.time_signature)]
-                             + [TimeSignature(t.bar, *t.signature) for t in sigs])
-    except MixdownError as exc:
-        raise where.model_error(("song", "time_signatures"), str(exc)) from None
-    constant = TempoMap.constant(song.tempo)
-    points = []
-    for i, p in enumerate(song.tempo_map):
-        if isinstance(p.at, str) and p.at.strip().endswith("s"):
-            raise where.model_error(("song", "tempo_map", i, "at"),
-                                    f"tempo changes are placed in beats or 'bar:beat', "
-                                    f"not seconds, got {p.at!r}")
-        try:
-            points.append(TempoPoint(parse_position(p.at, meter, constant), p.bpm, p.ramp))
-        except MixdownError as exc:
-            raise where.model_error(("song", "tempo_map", i, "at"), str(exc)) from None
-    points.sort(key=lambda p: p.beat)
-    if not points or points[0].beat > 0:
-        points.insert(0, TempoPoint(0.0, song.tempo))
-    try:
-        tempo = TempoMap(points)
-    except MixdownError as exc:
-        raise where.model_error(("song", "tempo_map"), str(exc)) from None
-    return meter, tempo
+        return song_maps(song.tempo, song.time_signature,
+                         [(p.at, p.bpm, p.ramp) for p in song.tempo_map],
+                         [(t.bar, *t.signature) for t in song.time_signatures])
+    except SongMapError as exc:
+        raise where.model_error(exc.path, str(exc)) from None
 
 
 def _check_target(project: Project, root: Path, where: _Where) -> None:

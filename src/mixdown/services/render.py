@@ -52,9 +52,12 @@ class RenderReport:
 
 def load(project: str | Path | Project, root: str | Path | None = None) -> tuple[Project, Path]:
     """A project and the folder its assets resolve against."""
+    from mixdown.io.project import check_project, open_project
+
     if isinstance(project, Project):
-        return project, Path(root) if root is not None else Path.cwd()
-    from mixdown.io.project import open_project
+        folder = Path(root) if root is not None else Path.cwd()
+        check_project(project, folder, label="project")  # the checks a song.toml gets
+        return project, folder
 
     pf = open_project(project)
     return pf.project, pf.root
@@ -266,8 +269,8 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from mixdown.core.jsonable import to_jsonable
     from mixdown.core.files import atomic_path
+    from mixdown.core.jsonable import to_jsonable
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")

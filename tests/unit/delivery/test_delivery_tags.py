@@ -74,7 +74,7 @@ def test_bext_v2_chunk_with_loudness_fields(tmp_path: Path, audio: np.ndarray) -
 
 @pytest.mark.parametrize("isrc", ["GB-ABC-26", "12ABC2600001", "GB-AB!-26-00001"])
 def test_malformed_isrc_is_refused(isrc: str) -> None:
-    with pytest.raises(ParameterError, match="ISRC .* is malformed"):
+    with pytest.raises(ParameterError, match=r"ISRC .* is malformed"):
         Metadata(isrc=isrc)
 
 

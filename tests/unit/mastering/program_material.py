@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.signal import lfilter
-
 from tp_meters import fade
 
 KINDS = ("dense", "dynamic", "mono", "intersample", "dense_44k", "dense_96k")

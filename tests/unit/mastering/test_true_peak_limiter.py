@@ -3,6 +3,7 @@ for any block split, with the static curve, lookahead, release and link it docum
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from tp_meters import ffmpeg_ebur128, fade, hostile_signals, true_peak_8x, true_peak_libebur128
+from tp_meters import fade, ffmpeg_ebur128, hostile_signals, true_peak_8x, true_peak_libebur128
 
 from mixdown.analysis.truepeak import true_peak_dbtp
 from mixdown.core.errors import ParameterError
@@ -30,7 +31,7 @@ RELEASE_TOL = 0.02  # fit of an exponential sampled at 200 Hz crests, float32 ga
 def run_stream(lim: TruePeakLimiter, audio: np.ndarray, splits: list[int]) -> np.ndarray:
     """Process ``audio`` cut at ``splits`` (frame positions) and join the outputs."""
     edges = [0, *sorted(set(splits)), audio.shape[1]]
-    return np.concatenate([lim.process(audio[:, a:b]) for a, b in zip(edges, edges[1:])
+    return np.concatenate([lim.process(audio[:, a:b]) for a, b in itertools.pairwise(edges)
                            if b > a], axis=1)
 
 

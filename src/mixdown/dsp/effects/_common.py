@@ -289,6 +289,86 @@ def sos_kernel(sos0: np.ndarray, sos1: np.ndarray, pos: int, length: int,
     return pos + n
 
 
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _sos_stereo_kernel(sos: np.ndarray, act: np.ndarray, x: np.ndarray, z: np.ndarray,
+                       buf: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The steady cascade (no glide) of the sections ``act`` over a stereo ``x`` in place.
+
+    Same arithmetic as :func:`sos_kernel` per sample and section, so the same bits, but
+    two sections at a time over the whole block with their state in registers (the
+    four recursions of a pass run in parallel). ``buf`` is float64 (2, >= frames).
+    """
+    n = x.shape[1]
+    for i in range(n):
+        buf[0, i] = np.float64(x[0, i])
+        buf[1, i] = np.float64(x[1, i])
+    na = act.shape[0]
+    k = 0
+    while k < na:
+        s = act[k]
+        t = act[k + 1] if k + 1 < na else -1
+        b0 = sos[s, 0]
+        b1 = sos[s, 1]
+        b2 = sos[s, 2]
+        a1 = sos[s, 4]
+        a2 = sos[s, 5]
+        p0 = z[s, 0, 0]
+        q0 = z[s, 0, 1]
+        p1 = z[s, 1, 0]
+        q1 = z[s, 1, 1]
+        if t < 0:
+            for i in range(n):
+                v0 = buf[0, i]
+                v1 = buf[1, i]
+                y0 = b0 * v0 + p0
+                y1 = b0 * v1 + p1
+                p0 = b1 * v0 - a1 * y0 + q0
+                p1 = b1 * v1 - a1 * y1 + q1
+                q0 = b2 * v0 - a2 * y0
+                q1 = b2 * v1 - a2 * y1
+                buf[0, i] = y0
+                buf[1, i] = y1
+        else:
+            c0 = sos[t, 0]
+            c1 = sos[t, 1]
+            c2 = sos[t, 2]
+            d1 = sos[t, 4]
+            d2 = sos[t, 5]
+            r0 = z[t, 0, 0]
+            u0 = z[t, 0, 1]
+            r1 = z[t, 1, 0]
+            u1 = z[t, 1, 1]
+            for i in range(n):
+                v0 = buf[0, i]
+                v1 = buf[1, i]
+                y0 = b0 * v0 + p0
+                y1 = b0 * v1 + p1
+                p0 = b1 * v0 - a1 * y0 + q0
+                p1 = b1 * v1 - a1 * y1 + q1
+                q0 = b2 * v0 - a2 * y0
+                q1 = b2 * v1 - a2 * y1
+                w0 = c0 * y0 + r0
+                w1 = c0 * y1 + r1
+                r0 = c1 * y0 - d1 * w0 + u0
+                r1 = c1 * y1 - d1 * w1 + u1
+                u0 = c2 * y0 - d2 * w0
+                u1 = c2 * y1 - d2 * w1
+                buf[0, i] = w0
+                buf[1, i] = w1
+            z[t, 0, 0] = r0
+            z[t, 0, 1] = u0
+            z[t, 1, 0] = r1
+            z[t, 1, 1] = u1
+        z[s, 0, 0] = p0
+        z[s, 0, 1] = q0
+        z[s, 1, 0] = p1
+        z[s, 1, 1] = q1
+        k += 2
+    for i in range(n):
+        x[0, i] = np.float32(buf[0, i])
+        x[1, i] = np.float32(buf[1, i])
+
+
 def butterworth_sections(kind: str, cutoff_hz: float, order: int,
                          sample_rate: int) -> list[NDArray[np.float64]]:
     """Butterworth high- or low-pass of ``order`` as RBJ-cookbook sections.
@@ -389,16 +469,23 @@ class SosFilter:
         self.pos = 0
         self.length = 0
         self._active = np.zeros(0, dtype=np.intp)
+        self._all = False
+        self._watch = False
+        self._buf = np.zeros((2, 0))
         self._refresh()
 
     def _refresh(self) -> None:
         # A slot may be skipped only where skipping it changes nothing: identity
         # coefficients (now and, while gliding, at the start) and an all-zero state.
-        ident = np.all(self.sos1 == IDENTITY_SOS, axis=1)
+        # The result changes only with set/reset, at the end of a glide, or when an
+        # identity slot's state rings out to 0 (_watch): process() re-runs it then only.
+        ident_coef = np.all(self.sos1 == IDENTITY_SOS, axis=1)
         if self.pos < self.length:
-            ident &= np.all(self.sos0 == IDENTITY_SOS, axis=1)
-        ident &= ~np.any(self.z != 0.0, axis=(1, 2))
+            ident_coef &= np.all(self.sos0 == IDENTITY_SOS, axis=1)
+        ident = ident_coef & ~np.any(self.z != 0.0, axis=(1, 2))
         self._active = np.flatnonzero(~ident)
+        self._all = self._active.size == self.sos1.shape[0]
+        self._watch = bool(np.any(ident_coef & ~ident))
 
     def current(self) -> NDArray[np.float64]:
         """Coefficients applied at the last processed frame."""
@@ -432,17 +519,27 @@ class SosFilter:
     def process(self, x: AudioArray) -> None:
         """Filter ``x`` (channels, frames) float32 in place."""
         act = self._active
+        n = x.shape[1]
+        gliding = self.pos < self.length
         if act.size == 0:
-            self.pos = min(self.pos + x.shape[1], self.length)
+            self.pos = min(self.pos + n, self.length)
             return
-        if act.size == self.sos1.shape[0]:
+        if not gliding and x.shape[0] == 2:
+            if self._buf.shape[1] < n:
+                self._buf = np.zeros((2, n))
+            _sos_stereo_kernel(self.sos1, act, x, self.z, self._buf)
+            if self._watch:
+                self._refresh()
+            return
+        if self._all:
             self.pos = sos_kernel(self.sos0, self.sos1, self.pos, self.length, x, self.z)
         else:
             z = self.z[act]
             self.pos = sos_kernel(self.sos0[act], self.sos1[act], self.pos, self.length, x, z)
             self.z[act] = z
         self.pos = min(self.pos, self.length)
-        self._refresh()
+        if self._watch or (gliding and self.pos >= self.length):
+            self._refresh()
 
 
 class VecRamp:

@@ -91,7 +91,7 @@ def _bits_f64(typingctx, i):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 def _fast_ln(p):  # pragma: no cover - compiled
-    """Natural logarithm of a positive, normal float64 (abs. error < 4e-16)."""
+    """Natural logarithm of a positive, normal float64 (abs. error < 2e-13, < 4e-16 near 1)."""
     b = _f64_bits(p)
     eb = (b + _MANT_SHIFT) >> 52  # biased exponent of p / sqrt(1/2)
     m = _bits_f64(b - ((eb - 1023) << 52))  # in [sqrt(1/2), sqrt(2))
