@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 from mixdown.core.audio import AudioArray, check_audio
 from mixdown.core.errors import ParameterError
 from mixdown.dsp.effects._common import (
-    IDENTITY_SOS,
     SosFilter,
     butterworth_sections,
     peaking_section,
@@ -256,5 +255,4 @@ def apply_chain(blocks: Iterable[AudioArray], spec: ChainSpec, sample_rate: int,
         yield chain.process(block)
 
 
-__all__ = ["IDENTITY_SOS", "Bell", "ChainSpec", "GlueSpec", "MasterChain", "MultibandSpec",
-           "apply_chain"]
+__all__ = ["Bell", "ChainSpec", "GlueSpec", "MasterChain", "MultibandSpec", "apply_chain"]

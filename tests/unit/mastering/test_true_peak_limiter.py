@@ -200,3 +200,34 @@ def test_stream_misuse_is_reported() -> None:
         lim.set_param("lookahead_ms", 2.0)
     with pytest.raises(ParameterError, match="no parameter 'gain_db'"):
         lim.set_param("gain_db", 2.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(1, 9599), max_size=10),
+       max_block=st.sampled_from([3, 64, 100, 4096]))
+def test_bursts_and_silences_split_anywhere_are_bit_identical(cuts: list[int],
+                                                              max_block: int) -> None:
+    # quiet stretches take the detector's skip paths (idle and releasing): they must give
+    # the same samples as the full computation, wherever the blocks start
+    rng = np.random.default_rng(3)
+    env = np.repeat([0.01, 2.0, 0.001, 0.0, 1.5, 0.02], 1600)
+    audio = (rng.normal(0, 1, (2, env.size)) * env).astype(np.float32)
+    whole = TruePeakLimiter(ceiling_dbtp=-1.0, release_ms=5.0, lookahead_ms=1.0)
+    whole.prepare(48_000, 2, 9600)
+    expected = whole.process(audio)
+    split = TruePeakLimiter(ceiling_dbtp=-1.0, release_ms=5.0, lookahead_ms=1.0)
+    split.prepare(48_000, 2, max_block)
+    np.testing.assert_array_equal(run_stream(split, audio, cuts), expected)
+
+
+def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mixdown.mastering.limiter as limiter_module
+
+    rng = np.random.default_rng(4)
+    env = np.repeat([0.01, 2.0, 0.001, 0.0, 1.5, 0.02, 0.3], 2400)
+    audio = (rng.normal(0, 1, (2, env.size)) * env).astype(np.float32)
+    gated, gr = limit(audio, 48_000, release_ms=10.0, block_frames=1000)
+    monkeypatch.setattr(limiter_module, "_GATE", math.inf)  # never skip: the full path
+    full, gr_full = limit(audio, 48_000, release_ms=10.0, block_frames=1000)
+    np.testing.assert_array_equal(gated, full)
+    assert gr == gr_full > 6.0
