@@ -26,6 +26,10 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
 	$(BIN)/pip install -q -r requirements-test.lock
 	@touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-test requirements-bench.lock
+	$(BIN)/pip install -q -r requirements-bench.lock
+	@touch $@
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -41,7 +45,7 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks
 
-bench: install-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 
 clean:

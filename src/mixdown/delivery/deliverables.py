@@ -280,26 +280,30 @@ def _encode(src: Path, in_rate: int, rate: int, channels: int, spec: Deliverable
             tmp: Path, ceiling_dbtp: float, seed: int, keep_lufs: float | None) -> None:
     """Encode ``src`` into ``tmp``; with ``keep_lufs`` the limiter re-masters to it."""
     depth = spec.bit_depth if spec.bit_depth is not None else 24
-    writer = AudioWriter(tmp, rate, channels, fmt=spec.format, bit_depth=depth,
-                         mp3_bitrate_kbps=spec.bitrate_kbps or 320)
-    ditherer = (Ditherer(depth, mode=spec.dither, sample_rate=rate, channels=channels,
-                         seed=seed)
-                if spec.bit_depth in (16, 24) and spec.dither != "none" else None)
-    sink = _DitherSink(writer, ditherer)
-    ceiling = max(ceiling_dbtp, -30.0)
-    try:
-        if keep_lufs is None:
-            for block in _master_blocks(src, in_rate, rate, channels, ceiling):
-                sink.write(block)
-            sink.close()
-            return
 
-        # a re-make: a lower ceiling, and the gain that keeps the loudness (by measurement)
+    def new_sink() -> _DitherSink:
+        writer = AudioWriter(tmp, rate, channels, fmt=spec.format, bit_depth=depth,
+                             mp3_bitrate_kbps=spec.bitrate_kbps or 320)
+        ditherer = (Ditherer(depth, mode=spec.dither, sample_rate=rate, channels=channels,
+                             seed=seed)
+                    if spec.bit_depth in (16, 24) and spec.dither != "none" else None)
+        return _DitherSink(writer, ditherer)
+
+    ceiling = max(ceiling_dbtp, -30.0)
+    if keep_lufs is not None:
+        # a re-make: a lower ceiling, and the gain that keeps the loudness (by measurement);
+        # every measuring pass writes a fresh sink, the kept one is moved into place
         def blocks() -> Iterator[AudioArray]:
             return resampled(iter_blocks(src, BLOCK_FRAMES), in_rate, rate, channels)
 
-        master_to_target(blocks, lambda: sink, target_lufs=keep_lufs, ceiling_dbtp=ceiling,
+        master_to_target(blocks, new_sink, target_lufs=keep_lufs, ceiling_dbtp=ceiling,
                          sample_rate=rate, channels=channels, allowance_db=REMAKE_ALLOWANCE_DB)
+        return
+    sink = new_sink()
+    try:
+        for block in _master_blocks(src, in_rate, rate, channels, ceiling):
+            sink.write(block)
+        sink.close()
     except BaseException:
         sink.abort()
         raise

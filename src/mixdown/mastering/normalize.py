@@ -30,6 +30,7 @@ from mixdown.analysis.loudness import LoudnessMeter
 from mixdown.analysis.truepeak import TruePeakMeter
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.pipeline import Consumer
 from mixdown.core.units import db_to_gain
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
@@ -84,6 +85,8 @@ class MasterResult:
     sample_rate: int
     channels: int
     warnings: tuple[str, ...] = field(default=())
+    analyzer: Any = field(default=None, repr=False, compare=False)
+    """The analyzer (from ``analyzer_factory``) that watched the master that was kept."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able summary (non-finite values become None in the CLI)."""
@@ -137,6 +140,9 @@ def master_to_target(
     dither: str | None = None,
     dither_seed: int = 0,
     analyzer: BlockSink | Any | None = None,
+    analyzer_factory: Callable[[], Any] | None = None,
+    input_lufs: float | None = None,
+    input_true_peak_dbtp: float | None = None,
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
     release_ms: float = 100.0,
     lookahead_ms: float = 5.0,
@@ -172,6 +178,12 @@ def master_to_target(
         Seed of the dither (same seed, same bytes).
     analyzer : object with ``push(block)``, optional
         Also gets every block of the master (e.g. :class:`mixdown.analysis.qc.Analyzer`).
+    analyzer_factory : callable, optional
+        Instead of ``analyzer``: makes a fresh one for each pass that writes; the one of the
+        pass that was kept is ``MasterResult.analyzer``.
+    input_lufs, input_true_peak_dbtp : float, optional
+        The source's integrated loudness and true peak when the caller measured them while
+        making it (the renderer does): saves one pass over the source.
     allowance_db : float
         Most peak gain reduction the limiter may apply to reach the target, in dB.
     release_ms, lookahead_ms : float
@@ -212,17 +224,21 @@ def master_to_target(
         if progress is not None:
             progress(min(1.0, done[0] / total_passes))
 
-    # pass 0: the input as it is
-    meter = LoudnessMeter(sr, ch)
-    tp_meter = TruePeakMeter(sr, ch)
-    frames = 0
-    for block in blocks():
-        meter.push(block)
-        tp_meter.push(block)
-        frames += block.shape[1]
+    if input_lufs is None or input_true_peak_dbtp is None:
+        # pass 0: the input as it is
+        meter = LoudnessMeter(sr, ch)
+        tp_meter = TruePeakMeter(sr, ch)
+        frames = 0
+        for block in blocks():
+            meter.push(block)
+            tp_meter.push(block)
+            frames += block.shape[1]
+        input_lufs = meter.integrated_lufs()
+        input_tp = tp_meter.true_peak_dbtp()
+    else:
+        input_tp = float(input_true_peak_dbtp)
+        frames = _source_frames(source, blocks)
     tick()
-    input_lufs = meter.integrated_lufs()
-    input_tp = tp_meter.true_peak_dbtp()
     if not math.isfinite(input_lufs):
         length = frames / sr
         why = "shorter than one 400 ms gating block" if length < 0.4 else (
@@ -236,33 +252,84 @@ def master_to_target(
                     "lookahead_ms": lookahead_ms}
     threshold_db = TruePeakLimiter(**limiter_args).threshold_dbtp
 
-    def run(gain_db: float, sink: BlockSink | None = None) -> tuple[float, float, float]:
-        result = _gain_pass(blocks, sr, ch, gain_db, limiter_args, sink, analyzer)
+    def run(gain_db: float, sink: BlockSink | None = None,
+            sink_analyzer: Any | None = None) -> tuple[float, float, float]:
+        lim = TruePeakLimiter(**limiter_args)
+        lim.prepare(sr, ch, 65_536)
+        lm = LoudnessMeter(sr, ch)
+        tpm = TruePeakMeter(sr, ch) if sink is not None else None
+        g = np.float32(db_to_gain(gain_db))
+
+        def consume(out: np.ndarray) -> None:
+            lm.push(out)
+            if tpm is not None:
+                tpm.push(out)
+            if sink is not None:
+                sink.write(out)
+            if sink_analyzer is not None:
+                sink_analyzer.push(out)
+
+        # The limiter runs here while a second thread measures and writes its output.
+        with Consumer(consume) as consumer:
+            for out in limit_stream(lim, (b * g for b in blocks())):
+                consumer.put(out.copy())
         tick()
-        return result
+        peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
+        return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
+
+    def new_analyzer() -> Any | None:
+        if analyzer_factory is not None:
+            return analyzer_factory()
+        return analyzer
 
     gain = target - input_lufs
     gain_cap = math.inf  # the gain at which peak reduction equals the allowance
     tried: list[tuple[float, float]] = []
     capped = False
     out_lufs = gr = math.nan
-    for _ in range(int(max_passes)):
-        gain = min(gain, gain_cap)
-        out_lufs, gr, _ = run(gain)
-        tried.append((gain, out_lufs))
-        if gr > 0.0:
-            detector_peak_db = gr + threshold_db - gain
-            gain_cap = allowance_db + threshold_db - detector_peak_db
-        error = target - out_lufs
-        if gain > gain_cap + _CAP_TOL_DB:  # over the allowance: measure at the cap instead
-            gain = gain_cap
-            continue
-        if abs(error) <= tolerance_lu:
-            break
-        if error > 0 and gain >= gain_cap - _CAP_TOL_DB:
-            capped = True
-            break
-        gain = _next_gain(tried, target)
+    kept: tuple[BlockSink, Any, float, float, float] | None = None  # sink, analyzer, results
+    speculative = analyzer is None or analyzer_factory is not None
+
+    def discard() -> None:
+        nonlocal kept
+        if kept is not None:
+            kept[0].abort()
+            kept = None
+
+    try:
+        for _ in range(int(max_passes)):
+            gain = min(gain, gain_cap)
+            discard()
+            # Each measuring pass also writes the master, tentatively: when it is the
+            # pass that is kept, no final pass is needed. A plain ``analyzer`` (no
+            # factory) can only watch one pass, so it waits for the final one.
+            sink = sink_factory() if speculative and sink_factory is not None else None
+            an = new_analyzer() if (sink is not None and analyzer_factory is not None) else None
+            try:
+                out_lufs, gr, peak = run(gain, sink, an)
+            except BaseException:
+                if sink is not None:
+                    sink.abort()
+                raise
+            if sink is not None:
+                kept = (sink, an, out_lufs, gr, peak)
+            tried.append((gain, out_lufs))
+            if gr > 0.0:
+                detector_peak_db = gr + threshold_db - gain
+                gain_cap = allowance_db + threshold_db - detector_peak_db
+            error = target - out_lufs
+            if gain > gain_cap + _CAP_TOL_DB:  # over the allowance: measure at the cap instead
+                gain = gain_cap
+                continue
+            if abs(error) <= tolerance_lu:
+                break
+            if error > 0 and gain >= gain_cap - _CAP_TOL_DB:
+                capped = True
+                break
+            gain = _next_gain(tried, target)
+    except BaseException:
+        discard()
+        raise
     gain, out_lufs = tried[-1]  # the last measured pass is the one written
 
     warnings: list[str] = []
@@ -284,10 +351,14 @@ def master_to_target(
         warnings.append(f"the mix is louder than the target: turned down by {-gain:.1f} dB")
 
     out_tp = math.nan
-    if sink_factory is not None:
+    kept_analyzer = None
+    if kept is not None:  # the last measuring pass wrote the master already
+        sink, kept_analyzer, out_lufs, gr, out_tp = kept
+        sink.close()
+    elif sink_factory is not None:
         sink = sink_factory()
         try:
-            final_lufs, gr, out_tp = run(gain, sink)
+            final_lufs, gr, out_tp = run(gain, sink, analyzer)
         except BaseException:
             sink.abort()
             raise
@@ -298,8 +369,17 @@ def master_to_target(
         gain_db=gain, input_lufs=input_lufs, input_true_peak_dbtp=input_tp,
         output_lufs=out_lufs, output_true_peak_dbtp=out_tp, max_gain_reduction_db=gr,
         reached=reached, shortfall_lu=shortfall, passes=len(tried), frames=frames,
-        sample_rate=sr, channels=ch, warnings=tuple(warnings),
+        sample_rate=sr, channels=ch, warnings=tuple(warnings), analyzer=kept_analyzer,
     )
+
+
+def _source_frames(source: Any, blocks: Callable[[], Any]) -> int:
+    """Frames in the source: from the header for a file, by counting for a callable."""
+    if isinstance(source, str | Path):
+        from mixdown.io.audio import audio_info
+
+        return audio_info(source).frames
+    return sum(b.shape[1] for b in blocks())
 
 
 def _sink_factory(output: str | Path | Callable[[], BlockSink] | None,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.core.errors import FormatError, ModelError, ParameterError
+from mixdown.core.pipeline import Consumer
 from mixdown.engine.compile import RenderSpec, compile_project
 from mixdown.engine.render import render
 from mixdown.io.audio import AudioWriter, format_for_path
@@ -136,12 +137,12 @@ def render_project(
                       block_frames=block_frames)
     graph = compile_project(proj, spec, root=proj_root)
     sr, ch = graph.sample_rate, graph.channels
-    target = _master_target(proj) if master else None
+    target = _master_target(proj, proj_root) if master else None
 
     writers: list[AudioWriter] = []
     stem_paths: list[Path] = []
     stem_sinks: dict[int, Callable[[Any], None]] = {}
-    analyzer = _analyzer(sr, ch) if qc else None
+    analyzer = _analyzer(sr, ch) if qc and target is None else None
     try:
         if stems:
             folder = stems_folder(out)
@@ -166,7 +167,7 @@ def render_project(
                                dither="tpdf" if depth == 16 else "none")
             writers.append(main)
 
-            def sink(block: Any) -> None:
+            def consume(block: Any) -> None:
                 nonlocal done
                 main.write(block)
                 if analyzer is not None:
@@ -175,8 +176,10 @@ def render_project(
                 if progress:
                     progress(done, total)
 
-            render(graph, sink, block_frames=block_frames, stem_sinks=stem_sinks,
-                   workers=workers)
+            # Encoding and metering run on a second thread, beside the render's workers.
+            with Consumer(consume) as consumer:
+                render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
+                       stem_sinks=stem_sinks, workers=workers)
             clipped = main.clipped_samples
             for w in writers:
                 w.close()
@@ -185,8 +188,10 @@ def render_project(
                 warnings.append(f"{clipped} samples clipped at full scale in {out.name}; "
                                 "lower the master or set a loudness target")
         else:
-            warnings = _render_mastered(graph, out, fmt_name, depth, target, stem_sinks,
-                                        writers, block_frames, analyzer, progress)
+            warnings, mastered_analyzer = _render_mastered(
+                graph, out, fmt_name, depth, target, stem_sinks, writers, block_frames,
+                workers, qc, progress)
+            analyzer = mastered_analyzer
     except BaseException:
         for w in writers:
             w.abort()
@@ -213,15 +218,17 @@ def _analyzer(sr: int, ch: int) -> Any:
     return Analyzer(sr, ch)
 
 
-def _master_target(project: Project) -> tuple[float, float] | None:
+def _master_target(project: Project, root: Path | None = None) -> tuple[float, float] | None:
+    """``(target_lufs, ceiling_dbtp)`` of ``[master]`` (None: no target), with the
+    project's ``targets.toml`` (in ``root``) applied as the loader applies it."""
     m = project.master
     if m.target is None and m.target_lufs is None:
         return None
     lufs, ceiling = -14.0, -1.0
     if m.target is not None:
-        from mixdown.mastering.targets import get_target
+        from mixdown.core.targets import resolve_target
 
-        t = get_target(m.target)
+        t = resolve_target(m.target, project_dir=root)
         lufs, ceiling = t.lufs, t.ceiling_dbtp
     if m.target_lufs is not None:
         lufs = m.target_lufs
@@ -234,38 +241,59 @@ def _master_target(project: Project) -> tuple[float, float] | None:
 
 def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
                      target: tuple[float, float], stem_sinks: dict[int, Any],
-                     writers: list[AudioWriter], block_frames: int, analyzer: Any,
-                     progress: Callable[[int, int], None] | None) -> list[str]:
-    """Render the pre-target mix to a temporary float file, then master it to the target."""
+                     writers: list[AudioWriter], block_frames: int, workers: int | None,
+                     qc: bool, progress: Callable[[int, int], None] | None
+                     ) -> tuple[list[str], Any]:
+    """Render the pre-target mix to a temporary float file while measuring it, then master
+    it to the target by measurement (:func:`~mixdown.mastering.normalize.master_to_target`).
+
+    Returns the warnings and the QC analyzer that watched the master that was written.
+    """
     import tempfile
 
+    from mixdown.analysis.loudness import LoudnessMeter
+    from mixdown.analysis.truepeak import TruePeakMeter
     from mixdown.mastering.normalize import master_to_target
 
     sr, ch = graph.sample_rate, graph.channels
     total = graph.frames
-    with tempfile.TemporaryDirectory(prefix="mixdown-", dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".mixdown-", dir=out.parent) as tmp:
         pre = Path(tmp) / "premaster.wav"
         w = AudioWriter(pre, sr, ch, bit_depth=32)
+        meter = LoudnessMeter(sr, ch)
+        peak = TruePeakMeter(sr, ch)
         done = 0
 
-        def sink(block: Any) -> None:
+        def consume(block: Any) -> None:
             nonlocal done
             w.write(block)
+            meter.push(block)
+            peak.push(block)
             done += block.shape[1]
             if progress:
                 progress(done // 2, total)
 
         try:
-            render(graph, sink, block_frames=block_frames, stem_sinks=stem_sinks)
+            with Consumer(consume) as consumer:
+                render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
+                       stem_sinks=stem_sinks, workers=workers)
         except BaseException:
             w.abort()
             raise
         w.close()
         for sw in writers:
             sw.close()
-        result = master_to_target(pre, out, target_lufs=target[0], ceiling_dbtp=target[1],
-                                  fmt=fmt_name, bit_depth=depth, analyzer=analyzer)
-    return list(getattr(result, "warnings", []))
+
+        def master_progress(fraction: float) -> None:
+            if progress:
+                progress(total // 2 + int(fraction * (total - total // 2)), total)
+
+        result = master_to_target(
+            pre, out, target_lufs=target[0], ceiling_dbtp=target[1], fmt=fmt_name,
+            bit_depth=depth, analyzer_factory=(lambda: _analyzer(sr, ch)) if qc else None,
+            input_lufs=meter.integrated_lufs(), input_true_peak_dbtp=peak.true_peak_dbtp(),
+            progress=master_progress)
+    return list(result.warnings), result.analyzer
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
