@@ -74,7 +74,7 @@ def _best(fn: Any) -> tuple[float, float, Any]:
 
 
 def _mixdown(path: Path) -> dict[str, float]:
-    from mixdown.analysis import analyze_file
+    from mixdown.io.measure import analyze_file
 
     r = analyze_file(path)
     return {"integrated_lufs": r.integrated_lufs, "loudness_range_lu": r.loudness_range_lu,

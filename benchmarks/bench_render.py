@@ -104,7 +104,8 @@ def write_project(folder: Path, minutes: float, loops: list[Path]) -> Path:
             f'length = {seconds * TEMPO / 60.0} }}]',
             "devices = [",
             f'  {{ type = "eq", highpass_hz = {c["hp_hz"]}, highpass_slope_db = 12, '
-            f'bell1_hz = {c["bell_hz"]}, bell1_gain_db = {c["bell_db"]}, bell1_q = {c["bell_q"]} }},',
+            f'bell1_hz = {c["bell_hz"]}, bell1_gain_db = {c["bell_db"]}, '
+            f'bell1_q = {c["bell_q"]} }},',
             f'  {{ type = "compressor", threshold_db = {c["thr_db"]}, ratio = {c["ratio"]}, '
             f'attack_ms = {c["attack_ms"]}, release_ms = {c["release_ms"]} }},',
             "]",
@@ -159,7 +160,8 @@ mix += Pedalboard([Delay(delay_seconds=0.375, feedback=0.4, mix=1.0)])(dly, SR)
 mix = Pedalboard([Compressor(-12, 2, 10, 200)])(mix, SR)
 meter = pyloudnorm.Meter(SR)
 gain_db = TARGET_LUFS - meter.integrated_loudness(mix.T)
-mix = Pedalboard([Gain(gain_db), BrickwallLimiter(ceiling_db=CEILING_DBTP, true_peak=True)])(mix, SR)
+limiter = BrickwallLimiter(ceiling_db=CEILING_DBTP, true_peak=True)
+mix = Pedalboard([Gain(gain_db), limiter])(mix, SR)
 sf.write(out, mix.T, SR, subtype="PCM_24")
 print(time.perf_counter() - t0)
 '''
@@ -206,7 +208,7 @@ def run(workdir: Path) -> dict[str, Any]:
     results["pedalboard_script_s"] = min(pb_times)
     results["mixdown_s"] = min(md_times)
     results["speedup"] = min(pb_times) / min(md_times)
-    from mixdown.analysis.qc import analyze_file
+    from mixdown.io.measure import analyze_file
 
     for name in ("mixdown", "pedalboard"):
         r = analyze_file(workdir / f"{name}.wav").to_dict()
@@ -227,5 +229,5 @@ def run(workdir: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("benchmarks/work/render")),
-                     indent=2))
+    work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("benchmarks/work/render")
+    print(json.dumps(run(work), indent=2))

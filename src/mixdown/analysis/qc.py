@@ -1,9 +1,9 @@
 """Every QC figure of a signal in one streaming pass: loudness, peaks, phase, DC, clipping.
 
 :class:`Analyzer` takes blocks (a render pushes its output as it writes it);
-:func:`analyze_file` streams a file through one. :class:`QCResult` holds the figures,
-turns them into the JSON of ``mixdown analyze --json`` and the QC sidecar
-(:meth:`QCResult.to_dict`) and into the one-line summary.
+:func:`mixdown.io.measure.analyze_file` streams a file through one. :class:`QCResult`
+holds the figures, turns them into the JSON of ``mixdown analyze --json`` and the QC
+sidecar (:meth:`QCResult.to_dict`) and into the one-line summary.
 
 Definitions
 -----------
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,15 +35,13 @@ from numpy.typing import NDArray
 
 from mixdown.analysis import _kernels as K
 from mixdown.analysis.loudness import (
-    MAX_SAMPLE_RATE,
-    MIN_SAMPLE_RATE,
     LoudnessMeter,
     energy_to_lufs,
 )
 from mixdown.analysis.spectrum import SpectrumAccumulator
 from mixdown.analysis.truepeak import TruePeakMeter
 from mixdown.core.audio import AudioArray
-from mixdown.core.errors import FormatError, ParameterError
+from mixdown.core.errors import ParameterError
 
 DC_WARN_LINEAR = 10.0 ** (-60.0 / 20.0)
 """A DC offset above -60 dBFS is worth a warning (audible thumps at edits, lost headroom)."""
@@ -376,77 +373,4 @@ def analyze_array(audio: AudioArray, sample_rate: int, *, series: bool = False) 
     return analyzer.result()
 
 
-def analyze_file(path: str | Path, *, series: bool = False,
-                 progress: Callable[[int], None] | None = None) -> QCResult:
-    """Stream an audio file through an :class:`Analyzer` (memory flat in file length).
-
-    ``progress``, if given, is called with the frame count of each block analysed.
-
-    Raises
-    ------
-    FormatError
-        If the file is missing, unreadable, empty, holds NaN/inf samples, or its rate is
-        outside 8..192 kHz; the message names the file and what to do.
-    """
-    from mixdown.io.audio import audio_info, iter_blocks
-
-    p = Path(path)
-    if p.is_file() and p.stat().st_size == 0:
-        raise FormatError(f"{p}: the file is empty (0 bytes); export or copy it again", p)
-    info = audio_info(p)
-    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
-        raise FormatError(
-            f"{p}: sample rate {info.sample_rate} Hz is outside the {MIN_SAMPLE_RATE}.."
-            f"{MAX_SAMPLE_RATE} Hz that analysis supports; resample it first", p)
-    if info.frames == 0:
-        raise FormatError(f"{p}: the file holds no audio (0 frames)", p)
-    analyzer = Analyzer(info.sample_rate, info.channels, series=series)
-    try:
-        for block in iter_blocks(p, BLOCK_FRAMES, check_finite=False):
-            analyzer.push(block)
-            if progress is not None:
-                progress(block.shape[1])
-    except ParameterError as exc:
-        raise FormatError(f"{p}: {exc}", p) from exc
-    if analyzer.frames == 0:
-        raise FormatError(f"{p}: no audio could be decoded (the header promises "
-                          f"{info.frames} frames); the file is truncated or corrupt", p)
-    result = analyzer.result()
-    promised = max(info.frames, _wav_declared_frames(p) or 0)
-    if analyzer.frames < promised:
-        result = dataclasses.replace(result, warnings=(
-            *result.warnings,
-            f"truncated: the header promises {promised} frames but only {analyzer.frames} "
-            "could be read; the figures cover what was read"))
-    return result.with_file(p)
-
-
-def _wav_declared_frames(path: Path) -> int | None:
-    """Frames a RIFF/WAVE header declares in its data chunk (libsndfile hides truncation)."""
-    import struct
-
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            block_align = 0
-            for _ in range(64):  # a WAV has a handful of chunks; never loop on garbage
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    return None
-                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if cid == b"fmt ":
-                    fmt = f.read(size + (size & 1))
-                    if len(fmt) >= 14:
-                        block_align = struct.unpack("<H", fmt[12:14])[0]
-                elif cid == b"data":
-                    return size // block_align if block_align else None
-                else:
-                    f.seek(size + (size & 1), 1)
-    except OSError:
-        return None
-    return None
-
-
-__all__ = ["Analyzer", "QCResult", "analyze_array", "analyze_file", "energy_to_lufs"]
+__all__ = ["BLOCK_FRAMES", "Analyzer", "QCResult", "analyze_array", "energy_to_lufs"]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mixdown.analysis.targets import TARGETS, Target, evaluate
+from mixdown.core.targets import Target, evaluate, get_target
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from mixdown.analysis.qc import QCResult
 
-DEFAULT_TARGET = TARGETS["spotify"]
+DEFAULT_TARGET = get_target("spotify")
 LUFS_FLOOR = -60.0
 _INK = "#1f2430"
 _MUTED = "#8a90a0"

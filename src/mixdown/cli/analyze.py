@@ -50,19 +50,6 @@ def _describe(entry: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _total_frames(files: list[Path]) -> int:
-    from mixdown.core.errors import MixdownError
-    from mixdown.io.audio import audio_info
-
-    total = 0
-    for f in files:
-        try:
-            total += audio_info(f).frames
-        except MixdownError:
-            continue
-    return total
-
-
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` to ``app``."""
 
@@ -87,9 +74,9 @@ def register(app: typer.Typer) -> None:
 
         Exit code 3 if any file could not be analysed (the others are still reported).
         """
-        from mixdown.services.analyze import analyze_files
+        from mixdown.services.analyze import analyze_files, total_frames
 
-        with progress_bar("analysing", total=max(1, _total_frames(files)),
+        with progress_bar("analysing", total=max(1, total_frames(files)),
                           enabled=sys.stderr.isatty()) as advance:
             entries = analyze_files(files, series=series, report_dir=report, target=target,
                                     progress=advance)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from mixdown.core.files import _temp_beside, atomic_path
 
 __all__ = [
     "FORMATS", "AudioInfo", "AudioWriter", "atomic_path", "audio_info", "format_for_path",
-    "iter_blocks", "peak_dbfs", "read_audio", "write_audio",
+    "iter_blocks", "peak_dbfs", "read_audio", "wav_declared_frames", "write_audio",
 ]
 
 AudioFormat = Literal["wav", "flac", "mp3", "aiff", "ogg"]
@@ -284,3 +285,39 @@ def peak_dbfs(audio: np.ndarray) -> float:
     """Sample peak in dBFS (-inf for silence)."""
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     return -math.inf if peak == 0 else 20 * math.log10(peak)
+
+
+def wav_declared_frames(path: str | Path) -> int | None:
+    """Frames a RIFF/WAVE header declares in its data chunk.
+
+    libsndfile reports the frames actually present, so a truncated WAV looks whole;
+    comparing with this number finds the truncation.
+
+    Returns
+    -------
+    int or None
+        The data chunk's size over the block alignment, or None when ``path`` is not a
+        readable RIFF/WAVE file with ``fmt `` before ``data``.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            for _ in range(64):  # a WAV has a handful of chunks; never loop on garbage
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    if len(fmt) >= 14:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    return size // block_align if block_align else None
+                else:
+                    f.seek(size + (size & 1), 1)
+    except OSError:
+        return None
+    return None

@@ -42,6 +42,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import AoT, InlineTable
 
 from mixdown.core.errors import FormatError, MixdownError, ModelError
+from mixdown.core.targets import TargetTable
 from mixdown.core.time import MeterMap, SongMapError, TempoMap, parse_position, song_maps
 from mixdown.io.assets import resolve_asset
 from mixdown.model.project import (
@@ -767,12 +768,6 @@ def _check_target(project: Project, root: Path, where: _Where) -> None:
     """``[master] target`` must name a loudness preset (or a project targets.toml row)."""
     target = project.master.target
     if target is None:
-        return
-    try:
-        from mixdown.mastering.targets import TargetTable
-    except ModuleNotFoundError as exc:  # mastering not installed in this tree yet
-        if exc.name not in ("mixdown.mastering", "mixdown.mastering.targets"):
-            raise
         return
     try:
         TargetTable.from_project(root).resolve(target)

@@ -24,13 +24,13 @@ from numpy.typing import NDArray
 
 from mixdown.core.audio import AudioArray, check_audio
 from mixdown.core.errors import ParameterError
-from mixdown.dsp.effects._common import (
+from mixdown.dsp.effects.dynamics import Compressor
+from mixdown.dsp.filters import (
     SosFilter,
     butterworth_sections,
     peaking_section,
     shelf_section,
 )
-from mixdown.dsp.effects.dynamics import Compressor
 
 MAX_EQ_DB = 12.0
 """Largest boost or cut of any EQ band."""

@@ -45,6 +45,7 @@ from scipy.signal.windows import kaiser
 
 from mixdown.core.audio import AudioArray, check_audio
 from mixdown.core.errors import ParameterError
+from mixdown.core.targets import MAX_CEILING_DBTP, MIN_CEILING_DBTP, check_ceiling
 from mixdown.dsp.base import Param, register_device
 
 OVERSAMPLE = 4
@@ -62,8 +63,6 @@ BULGE = 1.0 / math.cos(math.pi / (2 * OVERSAMPLE))
 parabolic refinement is clamped to it."""
 _FIX_ONE = 1 << 40  # fixed-point unity of the attack smoother
 
-MIN_CEILING_DBTP = -30.0
-MAX_CEILING_DBTP = 0.0
 
 
 _CENTRE = TAPS_PER_PHASE // 2  # every interpolator is aligned to this delay, in frames
@@ -470,26 +469,6 @@ class TruePeakDetector:
             self.push(np.zeros((self.channels, TAPS_PER_PHASE), np.float32))
             self._flushed = True
         return 20.0 * math.log10(self._peak) if self._peak > 0 else -math.inf
-
-
-def check_ceiling(ceiling_dbtp: float) -> float:
-    """Return ``ceiling_dbtp`` as a float or raise :class:`ParameterError` naming the fix."""
-    if isinstance(ceiling_dbtp, bool) or not isinstance(ceiling_dbtp, int | float):
-        raise ParameterError(f"ceiling_dbtp must be a number in dBTP, got {ceiling_dbtp!r}")
-    value = float(ceiling_dbtp)
-    if not math.isfinite(value):
-        raise ParameterError(f"ceiling_dbtp must be finite, got {ceiling_dbtp!r}")
-    if value > MAX_CEILING_DBTP:
-        raise ParameterError(
-            f"a true-peak ceiling above 0 dBTP ({value:g}) would let the master clip on "
-            "playback; use a ceiling at or below 0, e.g. -1.0"
-        )
-    if value < MIN_CEILING_DBTP:
-        raise ParameterError(
-            f"ceiling_dbtp {value:g} is below {MIN_CEILING_DBTP:g} dBTP; that is a level, "
-            "not a ceiling (lower the gain instead)"
-        )
-    return value
 
 
 class TruePeakLimiter:

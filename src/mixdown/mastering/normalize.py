@@ -31,6 +31,7 @@ from mixdown.analysis.truepeak import TruePeakMeter
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
 from mixdown.core.pipeline import Consumer
+from mixdown.core.targets import check_target_lufs
 from mixdown.core.units import db_to_gain
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
@@ -45,8 +46,6 @@ DEFAULT_TOLERANCE_LU = 0.05
 PROMISE_LU = 0.2
 """Integrated loudness lands within this of the target when the target is reachable."""
 _CAP_TOL_DB = 1e-4  # the limiter's reduction is exact to ~1e-7 dB (float32 gain)
-MIN_TARGET_LUFS = -70.0
-MAX_TARGET_LUFS = 0.0
 
 
 class BlockSink(Protocol):
@@ -105,20 +104,6 @@ class MasterResult:
             "passes": self.passes,
             "warnings": list(self.warnings),
         }
-
-
-def check_target_lufs(target_lufs: float) -> float:
-    """Return ``target_lufs`` as a float or raise :class:`ParameterError`."""
-    if isinstance(target_lufs, bool) or not isinstance(target_lufs, int | float) \
-            or not math.isfinite(target_lufs):
-        raise ParameterError(f"target loudness must be a finite number in LUFS, got "
-                             f"{target_lufs!r}")
-    if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
-        raise ParameterError(
-            f"target loudness {target_lufs:g} LUFS is outside {MIN_TARGET_LUFS:g}..."
-            f"{MAX_TARGET_LUFS:g}; streaming targets are about -14, broadcast -23"
-        )
-    return float(target_lufs)
 
 
 def file_source(path: str | Path, block_frames: int = 65_536) -> BlockSource:

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from scipy.signal import sosfreqz
 
-from mixdown.analysis.qc import QCResult, analyze_file
+from mixdown.analysis.qc import QCResult
 from mixdown.core.errors import FormatError, ParameterError
-from mixdown.dsp.effects._common import peaking_section
+from mixdown.dsp.filters import peaking_section
+from mixdown.io.measure import analyze_file
 from mixdown.mastering.chain import Bell, ChainSpec, GlueSpec
 
 MAX_MATCH_DB = 6.0

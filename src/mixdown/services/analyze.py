@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mixdown.analysis.qc import QCResult, analyze_file
-from mixdown.analysis.targets import Target, evaluate, resolve_target
+from mixdown.analysis.qc import QCResult
 from mixdown.core.errors import FormatError, MixdownError
+from mixdown.core.targets import Target, evaluate, resolve_target
+from mixdown.io.audio import audio_info
+from mixdown.io.measure import analyze_file
 
 
 def analyze_files(
@@ -88,6 +90,17 @@ def analyze_files(
 
         write_index(reported, folder, target=resolved)
     return entries
+
+
+def total_frames(paths: Sequence[str | Path]) -> int:
+    """Frames in all of ``paths`` (a progress total); files that cannot be read count 0."""
+    total = 0
+    for path in paths:
+        try:
+            total += audio_info(path).frames
+        except MixdownError:
+            continue
+    return total
 
 
 def _page_name(path: str | Path, done: list[tuple[QCResult, Path]]) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 from mixdown.core.errors import MixdownError, ParameterError
 from mixdown.core.jsonable import to_jsonable
+from mixdown.core.targets import Target, TargetTable
 from mixdown.delivery.deliverables import (
     DELIVERABLES,
     DeliverableSpec,
@@ -41,7 +42,6 @@ from mixdown.delivery.stems import null_test
 from mixdown.delivery.tags import Metadata
 from mixdown.io.audio import atomic_path
 from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB, master_to_target
-from mixdown.mastering.targets import Target, TargetTable
 
 Progress = Callable[[float], None]
 

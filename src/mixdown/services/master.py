@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mixdown.analysis.qc import analyze_file
 from mixdown.core.errors import FormatError, ParameterError
+from mixdown.core.targets import Target, TargetTable, check_ceiling
 from mixdown.delivery.album import AlbumSong, master_album
 from mixdown.delivery.convert import check_not_same, convert_file
 from mixdown.delivery.deliverables import DeliverableSpec, make_deliverable
 from mixdown.io.audio import AudioWriter, audio_info, format_for_path, iter_blocks
+from mixdown.io.measure import analyze_file
 from mixdown.mastering.chain import ChainSpec, apply_chain
 from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB, master_to_target
 from mixdown.mastering.reference import match_references, profile_file
-from mixdown.mastering.targets import Target, TargetTable
 
 Progress = Callable[[float], None]
 
@@ -33,8 +33,6 @@ def resolve(target: str | float | None, ceiling_dbtp: float | None,
     """A target from a preset name or LUFS number (None stays None)."""
     if target is None:
         if ceiling_dbtp is not None:
-            from mixdown.mastering.limiter import check_ceiling
-
             check_ceiling(ceiling_dbtp)
         return None
     return TargetTable.from_project(project_dir).resolve(target, ceiling_dbtp=ceiling_dbtp)

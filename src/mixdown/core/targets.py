@@ -1,7 +1,9 @@
-"""Loudness targets: one editable table of platform specs, with project overrides.
+"""Loudness targets: the one editable table of platform specs, with project overrides.
 
-Each row says where its numbers come from. A project may add or change rows in a
-``targets.toml`` beside its ``song.toml``::
+Every number a platform asks for lives here: the mastering chain, ``mixdown analyze
+--target``, the QC report, the loader's ``[master] target`` check and ``deliver`` all read
+this table. Each row says where its numbers come from. A project may add or change rows
+in a ``targets.toml`` beside its ``song.toml``::
 
     [targets.spotify]          # change a shipped row (only the fields given)
     ceiling_dbtp = -2.0
@@ -9,9 +11,11 @@ Each row says where its numbers come from. A project may add or change rows in a
     [targets.label-loud]       # add a row
     lufs = -9.0
     ceiling_dbtp = -1.0
+    tolerance_lu = 0.5
     note = "what the label asked for, 2026-03"
 
 A target can also be a bare number in LUFS (``-14``): its ceiling is -1 dBTP.
+:func:`evaluate` compares measured figures with a target (the pass/fail table).
 """
 
 from __future__ import annotations
@@ -26,11 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.core.errors import FormatError, ParameterError
-from mixdown.mastering.limiter import check_ceiling
-from mixdown.mastering.normalize import check_target_lufs
 
 DEFAULT_NUMERIC_CEILING_DBTP = -1.0
 """Ceiling for a target given as a number (issue 4; the common streaming advice)."""
+DEFAULT_TOLERANCE_LU = 1.0
+"""How far integrated loudness may sit from a target and still pass (streaming: no
+published tolerance; 1 LU is the usual QC allowance)."""
+MIN_TARGET_LUFS = -70.0
+MAX_TARGET_LUFS = 0.0
+MIN_CEILING_DBTP = -30.0
+MAX_CEILING_DBTP = 0.0
 TARGETS_FILE = "targets.toml"
 """A project's target overrides, beside its song.toml."""
 
@@ -53,6 +62,8 @@ class Target:
         Required PCM bit depth (None: keep the master's).
     note : str
         Where the numbers come from.
+    tolerance_lu : float
+        Integrated loudness passes QC within this many LU of ``lufs``.
     """
 
     name: str
@@ -61,12 +72,13 @@ class Target:
     sample_rate: int | None = None
     bit_depth: int | None = None
     note: str = ""
+    tolerance_lu: float = DEFAULT_TOLERANCE_LU
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON and reports."""
         return {"name": self.name, "lufs": self.lufs, "ceiling_dbtp": self.ceiling_dbtp,
                 "sample_rate": self.sample_rate, "bit_depth": self.bit_depth,
-                "note": self.note}
+                "note": self.note, "tolerance_lu": self.tolerance_lu}
 
 
 # The one table. Edit here; keep a note with the source of every number.
@@ -90,10 +102,10 @@ TARGETS: tuple[Target, ...] = (
         "Deezer normalises to -15 LUFS integrated; -1 dBTP advised.")),
     Target("ebu-r128", -23.0, -1.0, note=(
         "EBU R 128 (2020): programme loudness -23.0 LUFS (+-0.5 LU), maximum true peak "
-        "-1 dBTP; measured per ITU-R BS.1770-4.")),
+        "-1 dBTP; measured per ITU-R BS.1770-4."), tolerance_lu=0.5),
     Target("atsc-a85", -24.0, -2.0, note=(
         "ATSC A/85:2013 (US television): -24 LKFS (+-2 dB) dialogue-anchored loudness, "
-        "true peak at or below -2 dBTP.")),
+        "true peak at or below -2 dBTP."), tolerance_lu=2.0),
     Target("cd", -10.0, -0.3, sample_rate=44_100, bit_depth=16, note=(
         "Red Book CD audio is 16-bit/44.1 kHz and has no loudness norm; -10 LUFS is a "
         "loud modern CD master, -0.3 dBTP keeps intersample overs off consumer DACs.")),
@@ -109,7 +121,7 @@ class TargetTable:
     ----------
     overrides : mapping of name -> mapping, optional
         Per name: any of ``lufs``, ``ceiling_dbtp``, ``sample_rate``, ``bit_depth``,
-        ``note``. A new name needs ``lufs`` and ``ceiling_dbtp``.
+        ``tolerance_lu``, ``note``. A new name needs ``lufs`` and ``ceiling_dbtp``.
     source : str
         Where the overrides came from, for error messages.
     """
@@ -159,13 +171,15 @@ class TargetTable:
             "number in LUFS such as -14)"
         )
 
-    def resolve(self, target: str | float, *, ceiling_dbtp: float | None = None) -> Target:
+    def resolve(self, target: str | float | Target, *,
+                ceiling_dbtp: float | None = None) -> Target:
         """A preset name or a number in LUFS, with an optional ceiling override.
 
         Parameters
         ----------
-        target : str or float
-            ``"spotify"``, ``"-14"``, ``"-14 LUFS"`` or ``-14.0``.
+        target : str, float or Target
+            ``"spotify"``, ``"-14"``, ``"-14 LUFS"``, ``-14.0`` or a :class:`Target`
+            (returned as it is, bar the ceiling override).
         ceiling_dbtp : float, optional
             Overrides the preset's ceiling (a number's default is -1 dBTP).
 
@@ -175,6 +189,9 @@ class TargetTable:
         """
         if isinstance(target, bool):
             raise ParameterError(f"target must be a preset name or LUFS, got {target!r}")
+        if isinstance(target, Target):
+            return target if ceiling_dbtp is None else replace(
+                target, ceiling_dbtp=check_ceiling(ceiling_dbtp))
         if isinstance(target, int | float) or (isinstance(target, str)
                                                and _NUMBER.match(target)):
             value = float(re.sub(r"(?i)\s*(lufs|lkfs)\s*$", "", str(target)))
@@ -190,7 +207,7 @@ class TargetTable:
         return row
 
 
-def resolve_target(target: str | float, *, ceiling_dbtp: float | None = None,
+def resolve_target(target: str | float | Target, *, ceiling_dbtp: float | None = None,
                    project_dir: str | Path | None = None) -> Target:
     """Shortcut for ``TargetTable.from_project(project_dir).resolve(target, ...)``.
 
@@ -204,13 +221,13 @@ def resolve_target(target: str | float, *, ceiling_dbtp: float | None = None,
     return TargetTable.from_project(project_dir).resolve(target, ceiling_dbtp=ceiling_dbtp)
 
 
-def get_target(target: str | float, *, ceiling_dbtp: float | None = None,
+def get_target(target: str | float | Target, *, ceiling_dbtp: float | None = None,
                project_dir: str | Path | None = None) -> Target:
     """Alias of :func:`resolve_target` (the name the render service uses)."""
     return resolve_target(target, ceiling_dbtp=ceiling_dbtp, project_dir=project_dir)
 
 
-_FIELDS = {"lufs", "ceiling_dbtp", "sample_rate", "bit_depth", "note"}
+_FIELDS = {"lufs", "ceiling_dbtp", "sample_rate", "bit_depth", "tolerance_lu", "note"}
 
 
 def _override(base: Target | None, name: str, fields: Mapping[str, Any], source: str) -> Target:
@@ -244,6 +261,82 @@ def _override(base: Target | None, name: str, fields: Mapping[str, Any], source:
         if bits not in (16, 24, 32) or isinstance(bits, bool):
             raise ParameterError(f"{where}: bit_depth must be 16, 24 or 32, got {bits!r}")
         values["bit_depth"] = bits
+    if "tolerance_lu" in fields:
+        tol = fields["tolerance_lu"]
+        if isinstance(tol, bool) or not isinstance(tol, int | float) \
+                or not 0.0 < float(tol) <= 10.0:
+            raise ParameterError(f"{where}: tolerance_lu must be a number of LU in (0, 10], "
+                                 f"got {tol!r}")
+        values["tolerance_lu"] = float(tol)
     if "note" in fields:
         values["note"] = str(fields["note"])
     return replace(base, **values)
+
+
+def check_target_lufs(target_lufs: float) -> float:
+    """Return ``target_lufs`` (LUFS) as a float or raise :class:`ParameterError`."""
+    if isinstance(target_lufs, bool) or not isinstance(target_lufs, int | float) \
+            or not math.isfinite(target_lufs):
+        raise ParameterError(f"target loudness must be a finite number in LUFS, got "
+                             f"{target_lufs!r}")
+    if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
+        raise ParameterError(
+            f"target loudness {target_lufs:g} LUFS is outside {MIN_TARGET_LUFS:g}..."
+            f"{MAX_TARGET_LUFS:g}; streaming targets are about -14 (spotify), broadcast "
+            "-23 (ebu-r128)"
+        )
+    return float(target_lufs)
+
+
+def check_ceiling(ceiling_dbtp: float) -> float:
+    """Return ``ceiling_dbtp`` as a float or raise :class:`ParameterError` naming the fix."""
+    if isinstance(ceiling_dbtp, bool) or not isinstance(ceiling_dbtp, int | float):
+        raise ParameterError(f"ceiling_dbtp must be a number in dBTP, got {ceiling_dbtp!r}")
+    value = float(ceiling_dbtp)
+    if not math.isfinite(value):
+        raise ParameterError(f"ceiling_dbtp must be finite, got {ceiling_dbtp!r}")
+    if value > MAX_CEILING_DBTP:
+        raise ParameterError(
+            f"a true-peak ceiling above 0 dBTP ({value:g}) would let the master clip on "
+            "playback; use a ceiling at or below 0, e.g. -1.0"
+        )
+    if value < MIN_CEILING_DBTP:
+        raise ParameterError(
+            f"ceiling_dbtp {value:g} is below {MIN_CEILING_DBTP:g} dBTP; that is a level, "
+            "not a ceiling (lower the gain instead)"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One row of a compliance table: what was measured against what was asked."""
+
+    name: str
+    measured: float
+    limit: str
+    passed: bool
+
+
+def evaluate(integrated_lufs: float, true_peak_dbtp: float, target: Target) -> list[Check]:
+    """Compare measured loudness (LUFS) and true peak (dBTP) with ``target``.
+
+    Integrated loudness passes within ``target.tolerance_lu`` of ``target.lufs``; the true
+    peak passes at or below ``target.ceiling_dbtp``. Silence (``-inf``) fails loudness.
+    """
+    loud_ok = math.isfinite(integrated_lufs) and \
+        abs(integrated_lufs - target.lufs) <= target.tolerance_lu + 1e-9
+    peak_ok = true_peak_dbtp <= target.ceiling_dbtp + 1e-9
+    return [
+        Check("integrated loudness (LUFS)", integrated_lufs,
+              f"{target.lufs:g} \u00b1 {target.tolerance_lu:g}", loud_ok),
+        Check("true peak (dBTP)", true_peak_dbtp, f"\u2264 {target.ceiling_dbtp:g}", peak_ok),
+    ]
+
+
+__all__ = [
+    "DEFAULT_NUMERIC_CEILING_DBTP", "DEFAULT_TOLERANCE_LU", "MAX_CEILING_DBTP",
+    "MAX_TARGET_LUFS", "MIN_CEILING_DBTP", "MIN_TARGET_LUFS", "TARGETS", "TARGETS_FILE",
+    "Check", "Target", "TargetTable", "check_ceiling", "check_target_lufs", "evaluate",
+    "get_target", "resolve_target",
+]
