@@ -87,31 +87,60 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
     workers = workers or min(os.cpu_count() or 1, 8)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     last_bpm = graph.bpm_at_frame(0)
+    # Tracks depend on nothing, so the pool renders block k+1's tracks while this thread
+    # sums block k and runs its buses and master (not with a changing tempo, whose updates
+    # must reach every processor between blocks).
+    ahead = [i for i in graph.levels[0] if nodes[i].kind == "track"]
+    prefetch = pool is not None and len(ahead) > 1 and graph.tempo_constant
+
+    def run_group(group: list[int], pos: int, n: int, acc: dict[int, AudioArray],
+                  outs: dict[int, _NodeOut]) -> list[_NodeOut]:
+        return [_process_node(nodes[i], pos, n, acc.get(i), outs, graph) for i in group]
+
+    def run_level(level: list[int], pos: int, n: int, acc: dict[int, AudioArray],
+                  outs: dict[int, _NodeOut]) -> Callable[[], list[_NodeOut]]:
+        """Start a level; the returned callable waits and gives results in level order."""
+        if pool is None or len(level) < 2:
+            results = run_group(level, pos, n, acc, outs)
+            return lambda: results
+        # One task per worker, nodes dealt round-robin: few hand-offs per block.
+        groups = [level[k::workers] for k in range(min(workers, len(level)))]
+        futures = [pool.submit(run_group, g, pos, n, acc, outs) for g in groups]
+
+        def collect() -> list[_NodeOut]:
+            by_node = {i: r for g, f in zip(groups, futures, strict=True)
+                       for i, r in zip(g, f.result(), strict=True)}
+            return [by_node[i] for i in level]
+
+        return collect
+
+    empty: dict[int, AudioArray] = {}
     try:
         pos = 0
+        pending = run_level(ahead, 0, min(block_frames, total), empty, {}) if prefetch else None
         while pos < total:
             n = min(block_frames, total - pos)
             acc = {n_.index: np.zeros((ch, n), np.float32) for n_ in nodes if n_.kind != "track"}
             outs: dict[int, _NodeOut] = {}
             if not graph.tempo_constant:
                 last_bpm = _update_tempo(graph, pos, n, last_bpm)
-            for level in graph.levels:
-                def job(group: list[int], pos: int = pos, n: int = n,
-                        acc: dict[int, AudioArray] = acc,
-                        outs: dict[int, _NodeOut] = outs) -> list[_NodeOut]:
-                    return [_process_node(nodes[i], pos, n, acc.get(i), outs, graph)
-                            for i in group]
-
-                if pool is not None and len(level) > 1:
-                    # One task per worker, nodes dealt round-robin: few hand-offs per block.
-                    groups = [level[k::workers] for k in range(min(workers, len(level)))]
-                    done = list(pool.map(job, groups))
-                    by_node = {i: r for g, rs in zip(groups, done, strict=True)
-                               for i, r in zip(g, rs, strict=True)}
-                    results = [by_node[i] for i in level]
+            for depth, level in enumerate(graph.levels):
+                if depth == 0 and pending is not None:
+                    results = pending()
+                    nxt = pos + n
+                    pending = (run_level(ahead, nxt, min(block_frames, total - nxt), empty, {})
+                               if nxt < total else None)
+                    rest = [i for i in level if i not in ahead]
+                    results += run_level(rest, pos, n, acc, outs)()
+                    level = ahead + rest
+                elif prefetch:
+                    # The pool is busy with the next block's tracks: buses and the master
+                    # run here, so they never queue behind that work.
+                    results = run_group(level, pos, n, acc, outs)
                 else:
-                    results = job(level)
-                for i, res in zip(level, results, strict=True):
+                    results = run_level(level, pos, n, acc, outs)()
+                for i in sorted(level):
+                    res = results[level.index(i)]
                     outs[i] = res
                     node = nodes[i]
                     if node.output is None or res.out is None or res.muted:
@@ -137,7 +166,7 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
                 progress(n)
     finally:
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
         graph.close()
 
 
