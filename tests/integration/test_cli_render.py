@@ -234,3 +234,14 @@ def test_usage_errors_exit_2(project: Path) -> None:
 def test_unknown_extension(project: Path, tmp_path: Path) -> None:
     assert_one_line_error(run("render", str(project), "-o", str(tmp_path / "m.xyz")),
                           ".xyz", "--format")
+
+
+def test_render_a_time_range(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.wav"
+    proc = run("render", str(project), "-o", str(out), "--start", "1:3", "--end", "3.5s")
+    assert proc.returncode == 0, proc.stderr
+    audio, sr = sf.read(out, always_2d=True)
+    # Bar 1 beat 3 = 1 s at 120 bpm; to 3.5 s, plus the song's 0.5 s tail.
+    assert audio.shape[0] == round(3.0 * sr)
+    proc = run("render", str(project), "-o", str(out), "--start", "nowhere")
+    assert_one_line_error(proc, "nowhere")

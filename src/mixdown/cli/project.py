@@ -19,6 +19,16 @@ def _fmt_time(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
+def _position(text: str | None) -> float | str | None:
+    """A CLI position: a plain number is beats, as in song.toml."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def register(app: typer.Typer) -> None:
     """Add the project commands to ``app``."""
 
@@ -104,6 +114,10 @@ def register(app: typer.Typer) -> None:
             "--stems", help="Also write each signal feeding the master into OUT.stems/.")] = False,
         section: Annotated[str | None, typer.Option(
             "--section", help="Render only this section (marker name).")] = None,
+        start: Annotated[str | None, typer.Option(
+            "--start", help="Range start: bar:beat (9:1), seconds (12.5s) or beats.")] = None,
+        end: Annotated[str | None, typer.Option(
+            "--end", help="Range end, like --start (tails still ring out).")] = None,
         block_frames: Annotated[int, typer.Option(
             "--block-frames", min=16, max=1 << 20, help="Processing block size.")] = 8192,
         json_out: JsonOpt = False,
@@ -120,6 +134,7 @@ def register(app: typer.Typer) -> None:
 
             report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
                                     sample_rate=sample_rate, stems=stems, section=section,
+                                    start=_position(start), end=_position(end),
                                     block_frames=block_frames, progress=progress)
         if json_out:
             print_json(report.to_dict())

@@ -38,6 +38,8 @@ class RenderSpec:
         Render only this marker's section (from the marker to the next one).
     start_s, end_s : float, optional
         Render a time range in seconds (song time).
+    start, end : position, optional
+        Or as song positions: beats, ``"bar:beat"`` or ``"<seconds>s"`` (as in song.toml).
     tail_s : float, optional
         Seconds after the end for reverbs and delays to ring out; defaults to the song's.
     block_frames : int
@@ -50,6 +52,8 @@ class RenderSpec:
     end_s: float | None = None
     tail_s: float | None = None
     block_frames: int = 8192
+    start: float | str | None = None
+    end: float | str | None = None
 
 
 class Timeline:
@@ -194,6 +198,10 @@ def _range(project: Project, spec: RenderSpec, tl: Timeline, song_end: int) -> t
     else:
         start = seconds_to_frames(spec.start_s, sr) if spec.start_s is not None else 0
         stop = seconds_to_frames(spec.end_s, sr) if spec.end_s is not None else song_end
+        if spec.start is not None:
+            start = tl.frame(spec.start)
+        if spec.end is not None:
+            stop = tl.frame(spec.end)
     if stop <= start:
         raise ModelError(
             "nothing to render: the song is empty (add clips or set song.length)"

@@ -90,6 +90,8 @@ def render_project(
     section: str | None = None,
     start_s: float | None = None,
     end_s: float | None = None,
+    start: float | str | None = None,
+    end: float | str | None = None,
     master: bool = True,
     block_frames: int = 8192,
     workers: int | None = None,
@@ -112,6 +114,8 @@ def render_project(
         Also write each signal feeding the master into ``<output stem>.stems/``.
     section : str, optional
         Render one marker's section.
+    start, end : position, optional
+        Render a range: beats, ``"bar:beat"`` or ``"<seconds>s"``.
     master : bool
         Apply the master's loudness target if the song sets one.
     progress : callable, optional
@@ -133,8 +137,10 @@ def render_project(
     if out.is_dir():
         raise FormatError(f"{out}: is a folder; give a file name such as {out / 'mix.wav'}", out)
     proj, proj_root = load(project, root)
+    if section is not None and (start is not None or end is not None):
+        raise ParameterError("give either a section or a start/end range, not both")
     spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
-                      block_frames=block_frames)
+                      start=start, end=end, block_frames=block_frames)
     graph = compile_project(proj, spec, root=proj_root)
     sr, ch = graph.sample_rate, graph.channels
     target = _master_target(proj, proj_root) if master else None
