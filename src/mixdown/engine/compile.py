@@ -19,7 +19,14 @@ from mixdown.core.errors import FormatError, ModelError, ParameterError, RenderE
 from mixdown.core.time import parse_position, seconds_to_frames, song_maps
 from mixdown.dsp.base import NoteEvent, create_device, device_info
 from mixdown.engine.automation import Curve
-from mixdown.engine.graph import ChannelNode, DeviceSlot, RenderGraph, SendEdge
+from mixdown.engine.graph import (
+    TEMPO,
+    ChannelNode,
+    DeviceSlot,
+    RenderGraph,
+    SendEdge,
+    TempoCurve,
+)
 from mixdown.engine.sources import AudioSource, ClipPlacement, InstrumentSource
 from mixdown.model.project import MASTER, PATTERN_CHARS, Bus, Channel, Clip, Project, Track
 
@@ -161,11 +168,18 @@ def compile_project(project: Project, spec: RenderSpec | None = None, *,
             d.latency = int(getattr(d.processor, "latency_frames", 0) or 0)
         n.latency = sum(d.latency for d in n.devices)
     _compensate(nodes, levels)
+    constant_tempo = len(tl.tempo.points) == 1
+    tempo_curve = TempoCurve(tl.bpm_at_frame)
     for n in nodes:
         for d in n.devices:
             if d.tempo_synced:
                 d.processor.set_tempo(tl.bpm_at_frame(0))
-    constant_tempo = len(tl.tempo.points) == 1
+                d.last_values[TEMPO] = tl.bpm_at_frame(0)
+                if not constant_tempo:  # tempo changes reach the device on the grid
+                    d.automation.append((TEMPO, tempo_curve))
+        if n.instrument_tempo_synced and not constant_tempo:
+            n.instrument_last_values[TEMPO] = tl.bpm_at_frame(0)
+            n.instrument_automation.append((TEMPO, tempo_curve))
     return RenderGraph(sample_rate=sr, channels=CHANNELS, nodes=nodes, levels=levels,
                        start_frame=start, end_frame=end, source_stop=stop,
                        bpm_at_frame=tl.bpm_at_frame, tempo_constant=constant_tempo,

@@ -15,6 +15,21 @@ from mixdown.engine.sources import AudioSource, InstrumentSource
 CONTROL_FRAMES = 256
 """Automation grid: parameters of devices update every 256 frames, counted from frame 0."""
 
+TEMPO = "__tempo__"
+"""The pseudo-parameter under which a changing tempo reaches ``set_tempo`` on the grid."""
+
+
+@dataclass(frozen=True, slots=True)
+class TempoCurve:
+    """The song's tempo in bpm as an automation curve over frames (for tempo-synced devices)."""
+
+    bpm_at_frame: Callable[[int], float]
+    is_constant: bool = False
+
+    def values_at(self, frames: np.ndarray) -> np.ndarray:
+        """bpm at each frame."""
+        return np.array([self.bpm_at_frame(int(f)) for f in frames], dtype=np.float64)
+
 
 @dataclass(slots=True)
 class DeviceSlot:
@@ -23,10 +38,11 @@ class DeviceSlot:
     label: str
     type: str
     processor: Any
-    automation: list[tuple[str, Curve]] = field(default_factory=list)
+    automation: list[tuple[str, Curve | TempoCurve]] = field(default_factory=list)
     sidechain: int | None = None
     tempo_synced: bool = False
     latency: int = 0
+    last_values: dict[str, float] = field(default_factory=dict)  # what set_param last got
 
 
 @dataclass(slots=True)
@@ -55,8 +71,9 @@ class ChannelNode:
     invert: bool
     sends: list[SendEdge]
     output: int | None  # None for the master
-    instrument_automation: list[tuple[str, Curve]] = field(default_factory=list)
+    instrument_automation: list[tuple[str, Curve | TempoCurve]] = field(default_factory=list)
     instrument_tempo_synced: bool = False
+    instrument_last_values: dict[str, float] = field(default_factory=dict)
     deps: set[int] = field(default_factory=set)
     latency: int = 0  # sum of the inserts' latencies
     input_latency: int = 0  # latency of the (aligned) signals arriving at the input

@@ -21,7 +21,14 @@ import numpy as np
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import RenderError
 from mixdown.engine.automation import Curve
-from mixdown.engine.graph import CONTROL_FRAMES, ChannelNode, DelayLine, DeviceSlot, RenderGraph
+from mixdown.engine.graph import (
+    CONTROL_FRAMES,
+    TEMPO,
+    ChannelNode,
+    DelayLine,
+    DeviceSlot,
+    RenderGraph,
+)
 
 Sink = Callable[[AudioArray], None]
 
@@ -86,12 +93,10 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
                    for k, s in enumerate(n.sends)}
     workers = workers or min(os.cpu_count() or 1, 8)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-    last_bpm = graph.bpm_at_frame(0)
     # Tracks depend on nothing, so the pool renders block k+1's tracks while this thread
-    # sums block k and runs its buses and master (not with a changing tempo, whose updates
-    # must reach every processor between blocks).
+    # sums block k and runs its buses and master.
     ahead = [i for i in graph.levels[0] if nodes[i].kind == "track"]
-    prefetch = pool is not None and len(ahead) > 1 and graph.tempo_constant
+    prefetch = pool is not None and len(ahead) > 1
 
     def run_group(group: list[int], pos: int, n: int, acc: dict[int, AudioArray],
                   outs: dict[int, _NodeOut]) -> list[_NodeOut]:
@@ -122,8 +127,6 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
             n = min(block_frames, total - pos)
             acc = {n_.index: np.zeros((ch, n), np.float32) for n_ in nodes if n_.kind != "track"}
             outs: dict[int, _NodeOut] = {}
-            if not graph.tempo_constant:
-                last_bpm = _update_tempo(graph, pos, n, last_bpm)
             for depth, level in enumerate(graph.levels):
                 if depth == 0 and pending is not None:
                     results = pending()
@@ -170,31 +173,12 @@ def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
         graph.close()
 
 
-def _update_tempo(graph: RenderGraph, pos: int, n: int, last: float) -> float:
-    g = (pos // CONTROL_FRAMES) * CONTROL_FRAMES
-    bpm = last
-    while g < pos + n:
-        bpm = graph.bpm_at_frame(max(g, pos))
-        g += CONTROL_FRAMES
-    if bpm != last:
-        for node in graph.nodes:
-            for d in node.devices:
-                if d.tempo_synced:
-                    d.processor.set_tempo(bpm)
-            if node.instrument_tempo_synced and node.source is not None:
-                node.source.instrument.set_tempo(bpm)  # type: ignore[union-attr]
-    return bpm
-
-
 def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
                    ) -> list[tuple[int, int, dict[str, float]]]:
     """Split ``[pos, pos+n)`` at control-grid points where any curve's value changes."""
-    from mixdown.engine.automation import Curve
-
     first_grid = (pos // CONTROL_FRAMES) * CONTROL_FRAMES
     grid = np.arange(first_grid, pos + n, CONTROL_FRAMES, dtype=np.int64)
-    values = {name: c.values_at(grid.astype(np.float64)) for name, c in curves
-              if isinstance(c, Curve)}
+    values = {name: c.values_at(grid.astype(np.float64)) for name, c in curves}
     segs: list[tuple[int, int, dict[str, float]]] = []
     prev: dict[str, float] | None = None
     for gi, g in enumerate(grid):
@@ -210,17 +194,33 @@ def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
     return segs
 
 
+def _set_changed(target: object, values: dict[str, float], last: dict[str, float]) -> None:
+    """Call ``set_param`` only where a value changed since the last call.
+
+    A segment that starts at a block boundary inside a grid cell repeats the cell's values;
+    calling again would restart a processor's parameter glide, and the result would depend
+    on where the blocks fall.
+    """
+    for name, v in values.items():
+        if last.get(name) != v:
+            if name == TEMPO:
+                target.set_tempo(v)  # type: ignore[attr-defined]
+            else:
+                target.set_param(name, v)  # type: ignore[attr-defined]
+            last[name] = v
+
+
 def _run_device(slot: DeviceSlot, x: AudioArray, pos: int, sc: AudioArray | None) -> AudioArray:
     if not slot.automation:
         return slot.processor.process(x, sc) if sc is not None else slot.processor.process(x)
     parts = []
     for a, b, vals in _grid_segments(slot.automation, pos, x.shape[1]):
-        for name, v in vals.items():
-            slot.processor.set_param(name, v)
+        _set_changed(slot.processor, vals, slot.last_values)
         seg = np.ascontiguousarray(x[:, a - pos:b - pos])
         scs = None if sc is None else np.ascontiguousarray(sc[:, a - pos:b - pos])
-        parts.append(slot.processor.process(seg, scs) if scs is not None
-                     else slot.processor.process(seg))
+        out = (slot.processor.process(seg, scs) if scs is not None
+               else slot.processor.process(seg))
+        parts.append(out if out is seg else out.copy())  # never keep a reused buffer
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
@@ -232,9 +232,9 @@ def _render_source(node: ChannelNode, pos: int, n: int) -> AudioArray:
     inst = src.instrument  # type: ignore[union-attr]
     parts = []
     for a, b, vals in _grid_segments(node.instrument_automation, pos, n):
-        for name, v in vals.items():
-            inst.set_param(name, v)
-        parts.append(src.render(a, b - a))
+        _set_changed(inst, vals, node.instrument_last_values)
+        # Instruments may hand back a view of a buffer they reuse on the next call: copy.
+        parts.append(src.render(a, b - a).copy())
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 

@@ -143,6 +143,8 @@ def _design_banks() -> tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.
     the signal in time order within frame ``m - TAPS_PER_PHASE / 2``'s sample interval.
     """
     banks = np.stack([_main_bank(), _hann_bank(), _annex2_bank(), _scipy_bank()])
+    # np.sinc leaves ~1e-17 where the sinc is exactly 0 (integer points): a zero tap
+    banks[np.abs(banks) < 1e-12] = 0.0
     lo = np.zeros(banks.shape[:2], np.int64)
     hi = np.zeros(banks.shape[:2], np.int64)
     for b in range(banks.shape[0]):
@@ -156,10 +158,16 @@ _BANKS, _BANK_LO, _BANK_HI = _design_banks()
 _BANK_REFINE = np.array([True, False, False, True])
 """Refine between points: yes for the reconstructions, no for the two meters emulated on
 their own 4x grid (libebur128 and BS.1770 Annex 2 read the raw maximum)."""
-_GATE = float(np.abs(_BANKS.astype(np.float64)).sum(axis=2).max()) * BULGE * (1.0 + 1e-5)
+_BANK_BOUND = (np.abs(_BANKS.astype(np.float64)).sum(axis=2).max(axis=1)
+               * np.where(_BANK_REFINE, BULGE, 1.0) * (1.0 + 1e-5))
+"""Per bank: no reading (refined or not) exceeds this times the local max |x| (the largest
+branch L1 norm, the refinement's clamp, an allowance for float32 rounding)."""
+_GATE = float(_BANK_BOUND.max())
+
+_JIT = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _branch(taps: np.ndarray, src: np.ndarray, lo: int, hi: int, start: int,
             acc: np.ndarray, w: int) -> None:  # pragma: no cover - numba
     """``acc[i] = sum_{lo <= j < hi} taps[j] * src[start + i + j]`` for ``i < w``.
@@ -180,78 +188,115 @@ GATE_FRAMES = 64
 """Frames per detector gate decision (see :func:`_limit`)."""
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _tail_state(work: np.ndarray, banks: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                absy: np.ndarray, ybuf: np.ndarray, m: int) -> None:  # pragma: no cover
-    """Set the refinement state to frame ``m``'s last two interpolated points."""
+                absy: np.ndarray, ybuf: np.ndarray, m: int, c: int,
+                k: int) -> None:  # pragma: no cover - numba
+    """Set bank ``k``'s refinement state for channel ``c`` to frame ``m``'s last two points."""
     n_br = banks.shape[1]
+    for q in range(2):
+        ph = n_br - 2 + q
+        _branch(banks[k, ph], work[c], lo[k, ph], hi[k, ph], m + 1, ybuf[ph], 1)
+        absy[k, c, q] = abs(ybuf[ph, 0])
+
+
+@njit(**_JIT)
+def _tail_states(work: np.ndarray, banks: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 absy: np.ndarray, ybuf: np.ndarray, m: int) -> None:  # pragma: no cover
+    """:func:`_tail_state` for every bank and channel."""
     for k in range(banks.shape[0]):
         for c in range(work.shape[0]):
-            for q in range(2):
-                ph = n_br - 2 + q
-                _branch(banks[k, ph], work[c], lo[k, ph], hi[k, ph], m + 1, ybuf[ph], 1)
-                absy[k, c, q] = abs(ybuf[ph, 0])
+            _tail_state(work, banks, lo, hi, absy, ybuf, m, c, k)
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
+def _parabola(ya: float, yb: float, yc: float, bulge: float) -> float:  # pragma: no cover
+    """``yb``, or the vertex of the parabola through (ya, yb, yc) if ``yb`` is a local
+    maximum (clamped to ``yb * bulge``); branch-free so that loops over it vectorise."""
+    den = ya - 2.0 * yb + yc
+    ok = (yb >= ya) and (yb >= yc) and (den < 0.0)
+    dd = den if ok else -1.0
+    v = yb - 0.125 * (ya - yc) * (ya - yc) / dd
+    lim = yb * bulge
+    v = v if v < lim else lim
+    return v if ok else yb
+
+
+@njit(**_JIT)
 def _chunk_peaks(work: np.ndarray, s: int, w: int, banks: np.ndarray, lo: np.ndarray,
-                 hi: np.ndarray, refine: np.ndarray, absy: np.ndarray, ybuf: np.ndarray,
-                 scratch: np.ndarray, bulge: float) -> None:  # pragma: no cover - numba
-    """Oversampled peak of frames ``s .. s + w`` into ``scratch[2, :w]``.
+                 hi: np.ndarray, refine: np.ndarray, bound: np.ndarray, absy: np.ndarray,
+                 ybuf: np.ndarray, scratch: np.ndarray, bulge: float,
+                 floor: float) -> None:  # pragma: no cover - numba
+    """Oversampled peak of frames ``s .. s + w`` into ``scratch[4, :w]``.
 
-    The larger reading of the interpolators, linked over channels. Loops run along frames
-    so they vectorise; each value's summation order is fixed, so block boundaries cannot
-    change the result.
+    The larger reading of the interpolators, linked over channels. Readings that cannot
+    exceed ``floor`` may be left out (a bank whose bound times the window's max |x| is at
+    or below it is not evaluated, only its carried state): a frame's result is exact where
+    it is above ``floor``. Frame ``i`` reads the points ``(i - 1, 3), (i, 0), (i, 1),
+    (i, 2)`` (branch ``ph`` of frame ``i`` is ``scratch[ph, i + 1]``, the previous chunk's
+    last two points ``scratch[2:4, 0]``). Loops run along frames so they vectorise; each
+    value's arithmetic is fixed, so block boundaries cannot change the result.
     """
     n_bank = banks.shape[0]
-    n_br = banks.shape[1]
-    seq = scratch[0]
-    rf = scratch[1]
-    pk = scratch[2]
+    hist = banks.shape[2]
+    z0 = scratch[0]
+    z1 = scratch[1]
+    z2 = scratch[2]
+    z3 = scratch[3]
+    pk = scratch[4]
     for i in range(w):
         pk[i] = 0.0
-    for k in range(n_bank):
-        for c in range(work.shape[0]):
-            wc = work[c]
-            for ph in range(n_br):
+    for c in range(work.shape[0]):
+        wc = work[c]
+        level = 0.0
+        if floor >= 0.0:
+            for j in range(s + 1, s + w + hist):
+                v = abs(wc[j])
+                level = v if v > level else level
+        for k in range(n_bank):
+            if bound[k] * level <= floor:  # nothing here can reach the floor
+                _tail_state(work, banks, lo, hi, absy, ybuf, s + w - 1, c, k)
+                continue
+            z2[0] = absy[k, c, 0]
+            z3[0] = absy[k, c, 1]
+            top = z2[0] if z2[0] > z3[0] else z3[0]
+            for ph in range(4):
                 _branch(banks[k, ph], wc, lo[k, ph], hi[k, ph], s + 1, ybuf[ph], w)
-            # |y| at 4w points after the two carried over: seq[2 + 4 i + ph]
-            seq[0] = absy[k, c, 0]
-            seq[1] = absy[k, c, 1]
-            for ph in range(n_br):
-                acc = ybuf[ph]
+                y = ybuf[ph]
+                z = scratch[ph]
                 for i in range(w):
-                    seq[2 + ph + n_br * i] = abs(acc[i])
-            if not refine[k]:  # a meter's own grid: its raw maximum is its reading
-                for t in range(n_br * w):
-                    rf[t] = seq[t + 1]
-            # parabolic refinement of each local maximum (branch-free)
-            for t in range(n_br * w if refine[k] else 0):
-                ya = seq[t]
-                yb = seq[t + 1]
-                yc = seq[t + 2]
-                den = ya - 2.0 * yb + yc
-                ok = (yb >= ya) and (yb >= yc) and (den < 0.0)
-                dd = den if ok else -1.0
-                v = yb - 0.125 * (ya - yc) * (ya - yc) / dd
-                lim = yb * bulge
-                v = v if v < lim else lim
-                v = v if ok else yb
-                rf[t] = v
-            for i in range(w):
-                best = pk[i]
-                for ph in range(n_br):
-                    v = rf[n_br * i + ph]
-                    best = v if v > best else best
-                pk[i] = best
-            absy[k, c, 0] = seq[n_br * w]
-            absy[k, c, 1] = seq[n_br * w + 1]
+                    a = abs(y[i])
+                    z[i + 1] = a
+                    top = a if a > top else top
+            absy[k, c, 0] = z2[w]
+            absy[k, c, 1] = z3[w]
+            if refine[k]:
+                if top * bulge <= floor:
+                    continue
+                for i in range(w):
+                    r3 = _parabola(z2[i], z3[i], z0[i + 1], bulge)
+                    r0 = _parabola(z3[i], z0[i + 1], z1[i + 1], bulge)
+                    r1 = _parabola(z0[i + 1], z1[i + 1], z2[i + 1], bulge)
+                    r2 = _parabola(z1[i + 1], z2[i + 1], z3[i + 1], bulge)
+                    a = r3 if r3 > r0 else r0
+                    b = r1 if r1 > r2 else r2
+                    a = a if a > b else b
+                    pk[i] = a if a > pk[i] else pk[i]
+            else:
+                if top <= floor:
+                    continue
+                for i in range(w):
+                    a = z3[i] if z3[i] > z0[i + 1] else z0[i + 1]
+                    b = z1[i + 1] if z1[i + 1] > z2[i + 1] else z2[i + 1]
+                    a = a if a > b else b
+                    pk[i] = a if a > pk[i] else pk[i]
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _detect(x: np.ndarray, work: np.ndarray, banks: np.ndarray, lo: np.ndarray,
-            hi: np.ndarray, refine: np.ndarray, absy: np.ndarray, ybuf: np.ndarray,
-            scratch: np.ndarray, bulge: float) -> float:  # pragma: no cover - numba
+            hi: np.ndarray, refine: np.ndarray, bound: np.ndarray, absy: np.ndarray,
+            ybuf: np.ndarray, scratch: np.ndarray,
+            bulge: float) -> float:  # pragma: no cover - numba
     """The detector's largest reading over ``x`` (C, n), streaming (state in ``work``)."""
     channels, n = x.shape
     hist = banks.shape[2]
@@ -259,10 +304,11 @@ def _detect(x: np.ndarray, work: np.ndarray, banks: np.ndarray, lo: np.ndarray,
         for j in range(n):
             work[c, hist + j] = x[c, j]
     best = 0.0
-    pk = scratch[2]
+    pk = scratch[4]
     for s in range(0, n, GATE_FRAMES):
         w = min(GATE_FRAMES, n - s)
-        _chunk_peaks(work, s, w, banks, lo, hi, refine, absy, ybuf, scratch, bulge)
+        _chunk_peaks(work, s, w, banks, lo, hi, refine, bound, absy, ybuf, scratch, bulge,
+                     0.0)
         for i in range(w):
             best = pk[i] if pk[i] > best else best
     for c in range(channels):
@@ -271,7 +317,7 @@ def _detect(x: np.ndarray, work: np.ndarray, banks: np.ndarray, lo: np.ndarray,
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _limit(
     x: np.ndarray,
     out: np.ndarray,
@@ -280,6 +326,7 @@ def _limit(
     lo: np.ndarray,
     hi: np.ndarray,
     refine: np.ndarray,
+    bound: np.ndarray,
     absy: np.ndarray,
     ybuf: np.ndarray,
     scratch: np.ndarray,
@@ -304,12 +351,15 @@ def _limit(
     Gate: no interpolated value can exceed ``gate * max|x|`` over the FIR window (``gate``
     is the largest branch L1 norm times :data:`BULGE`, with a rounding allowance). Where
     that bound is below the threshold the required gain is exactly 1, so the FIR is skipped,
-    and if the gain path is idle too the block is a pure delay. The result is identical to
-    the full computation (and so independent of block boundaries).
+    and if the gain path is idle too the block is a pure delay. In the other chunks a bank
+    (or its refinement) whose own bound stays at or below the threshold is skipped too
+    (:data:`_BANK_BOUND`). The result is identical to the full computation (and so
+    independent of block boundaries); an infinite ``gate`` forces the full computation.
     """
     channels, n = x.shape
     hist = banks.shape[2]
-    pk = scratch[2]
+    pk = scratch[4]
+    floor = threshold if gate < math.inf else -1.0  # an infinite gate: the full path
     lat = delay.shape[1]
     box_len = box.shape[0]
     dq_cap = dq_val.shape[0]
@@ -353,13 +403,14 @@ def _limit(
             count = 1
             dq_val[0] = 1.0
             dq_idx[0] = frame - 1
-            _tail_state(work, banks, lo, hi, absy, ybuf, e - 1)
+            _tail_states(work, banks, lo, hi, absy, ybuf, e - 1)
             continue
         if quiet:
-            _tail_state(work, banks, lo, hi, absy, ybuf, e - 1)
+            _tail_states(work, banks, lo, hi, absy, ybuf, e - 1)
         w = e - s
         if not quiet:
-            _chunk_peaks(work, s, w, banks, lo, hi, refine, absy, ybuf, scratch, bulge)
+            _chunk_peaks(work, s, w, banks, lo, hi, refine, bound, absy, ybuf, scratch,
+                         bulge, floor)
         for m in range(s, e):
             r = 1.0
             if not quiet:
@@ -446,7 +497,7 @@ class TruePeakDetector:
         self._work = np.zeros((self.channels, TAPS_PER_PHASE + self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
         self._ybuf = np.zeros((OVERSAMPLE, GATE_FRAMES), np.float32)
-        self._scratch = np.zeros((3, OVERSAMPLE * GATE_FRAMES + 2), np.float64)
+        self._scratch = np.zeros((OVERSAMPLE + 1, GATE_FRAMES + 1), np.float64)
         self._peak = 0.0
         self._flushed = False
 
@@ -460,7 +511,7 @@ class TruePeakDetector:
         for start in range(0, x.shape[1], self._chunk):
             part = x[:, start:start + self._chunk]
             peak = _detect(part, self._work, _BANKS, _BANK_LO, _BANK_HI, _BANK_REFINE,
-                           self._absy, self._ybuf, self._scratch, BULGE)
+                           _BANK_BOUND, self._absy, self._ybuf, self._scratch, BULGE)
             self._peak = max(self._peak, peak)
 
     def true_peak_dbtp(self) -> float:
@@ -540,7 +591,7 @@ class TruePeakLimiter:
         self._out = np.empty((self.channels, self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
         self._ybuf = np.zeros((OVERSAMPLE, GATE_FRAMES), np.float32)
-        self._scratch = np.zeros((3, OVERSAMPLE * GATE_FRAMES + 2), np.float64)
+        self._scratch = np.zeros((OVERSAMPLE + 1, GATE_FRAMES + 1), np.float64)
         self._delay = np.zeros((self.channels, self.latency_frames), np.float32)
         self._dq_val = np.zeros(self._hold + 1, np.float64)
         self._dq_idx = np.zeros(self._hold + 1, np.int64)
@@ -594,8 +645,9 @@ class TruePeakLimiter:
         for start in range(0, frames, self._chunk):
             n = min(self._chunk, frames - start)
             _limit(x[:, start:start + n], out[:, start:start + n], self._work, _BANKS,
-                   _BANK_LO, _BANK_HI, _BANK_REFINE, self._absy, self._ybuf, self._scratch,
-                   self._delay, self._dq_val, self._dq_idx, self._box, self._istate, self._fstate,
+                   _BANK_LO, _BANK_HI, _BANK_REFINE, _BANK_BOUND, self._absy, self._ybuf,
+                   self._scratch, self._delay, self._dq_val, self._dq_idx, self._box,
+                   self._istate, self._fstate,
                    self._threshold, self._beta, BULGE, _GATE)
         return out
 
