@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         end: Annotated[str | None, typer.Option(
             "--end", help="Range end, like --start (tails still ring out).")] = None,
         block_frames: Annotated[int, typer.Option(
-            "--block-frames", min=16, max=1 << 20, help="Processing block size.")] = 8192,
+            "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")] = 32768,
         json_out: JsonOpt = False,
     ) -> None:
         """Render PROJECT to an audio file, with a QC sidecar (OUT.qc.json)."""

@@ -20,6 +20,7 @@ from mixdown.core.time import parse_position, seconds_to_frames, song_maps
 from mixdown.dsp.base import NoteEvent, create_device, device_info
 from mixdown.engine.automation import Curve
 from mixdown.engine.graph import (
+    DEFAULT_BLOCK_FRAMES,
     TEMPO,
     ChannelNode,
     DeviceSlot,
@@ -58,7 +59,7 @@ class RenderSpec:
     start_s: float | None = None
     end_s: float | None = None
     tail_s: float | None = None
-    block_frames: int = 8192
+    block_frames: int = DEFAULT_BLOCK_FRAMES
     start: float | str | None = None
     end: float | str | None = None
 

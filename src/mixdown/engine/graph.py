@@ -12,6 +12,11 @@ from mixdown.core.audio import AudioArray
 from mixdown.engine.automation import Curve
 from mixdown.engine.sources import AudioSource, InstrumentSource
 
+DEFAULT_BLOCK_FRAMES = 32_768
+"""Frames per processing block (0.68 s at 48 kHz): large enough that per-block Python work
+is small, small enough to stay in cache-friendly, bounded memory. The output never depends
+on it."""
+
 CONTROL_FRAMES = 256
 """Automation grid: parameters of devices update every 256 frames, counted from frame 0."""
 

@@ -23,6 +23,7 @@ from mixdown.core.errors import RenderError
 from mixdown.engine.automation import Curve
 from mixdown.engine.graph import (
     CONTROL_FRAMES,
+    DEFAULT_BLOCK_FRAMES,
     TEMPO,
     ChannelNode,
     DelayLine,
@@ -53,7 +54,8 @@ class _Window:
             self.sink(block[:, a - block_start:b - block_start])
 
 
-def render(graph: RenderGraph, sink: Sink, *, block_frames: int = 8192,
+def render(graph: RenderGraph, sink: Sink, *,
+           block_frames: int = DEFAULT_BLOCK_FRAMES,
            stem_sinks: dict[int, Sink] | None = None,
            progress: Callable[[int], None] | None = None,
            workers: int | None = None) -> None:

@@ -241,18 +241,24 @@ def master_to_target(
             sink_analyzer: Any | None = None) -> tuple[float, float, float]:
         lim = TruePeakLimiter(**limiter_args)
         lim.prepare(sr, ch, 65_536)
-        lm = LoudnessMeter(sr, ch)
-        tpm = TruePeakMeter(sr, ch) if sink is not None else None
         g = np.float32(db_to_gain(gain_db))
+        # A QC analyzer already meters loudness and true peak: read them from it rather
+        # than measuring the same signal twice.
+        shared = (sink_analyzer is not None and hasattr(sink_analyzer, "loudness")
+                  and hasattr(sink_analyzer, "true_peak"))
+        lm = sink_analyzer.loudness if shared else LoudnessMeter(sr, ch)
+        tpm = (sink_analyzer.true_peak if shared
+               else TruePeakMeter(sr, ch) if sink is not None else None)
 
         def consume(out: np.ndarray) -> None:
-            lm.push(out)
-            if tpm is not None:
-                tpm.push(out)
             if sink is not None:
                 sink.write(out)
             if sink_analyzer is not None:
                 sink_analyzer.push(out)
+            if not shared:
+                lm.push(out)
+                if tpm is not None:
+                    tpm.push(out)
 
         # The limiter runs here while a second thread measures and writes its output.
         with Consumer(consume) as consumer:

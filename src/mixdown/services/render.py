@@ -12,6 +12,7 @@ from typing import Any
 from mixdown.core.errors import FormatError, ModelError, ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.engine.compile import RenderSpec, compile_project
+from mixdown.engine.graph import DEFAULT_BLOCK_FRAMES
 from mixdown.engine.render import render
 from mixdown.io.audio import AudioWriter, format_for_path
 from mixdown.model.project import Project
@@ -93,7 +94,7 @@ def render_project(
     start: float | str | None = None,
     end: float | str | None = None,
     master: bool = True,
-    block_frames: int = 8192,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
     workers: int | None = None,
     root: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -258,7 +259,6 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
     import tempfile
 
     from mixdown.analysis.loudness import LoudnessMeter
-    from mixdown.analysis.truepeak import TruePeakMeter
     from mixdown.mastering.normalize import master_to_target
 
     sr, ch = graph.sample_rate, graph.channels
@@ -267,14 +267,12 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
         pre = Path(tmp) / "premaster.wav"
         w = AudioWriter(pre, sr, ch, bit_depth=32)
         meter = LoudnessMeter(sr, ch)
-        peak = TruePeakMeter(sr, ch)
         done = 0
 
         def consume(block: Any) -> None:
             nonlocal done
             w.write(block)
             meter.push(block)
-            peak.push(block)
             done += block.shape[1]
             if progress:
                 progress(done // 2, total)
@@ -297,7 +295,7 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
         result = master_to_target(
             pre, out, target_lufs=target[0], ceiling_dbtp=target[1], fmt=fmt_name,
             bit_depth=depth, analyzer_factory=(lambda: _analyzer(sr, ch)) if qc else None,
-            input_lufs=meter.integrated_lufs(), input_true_peak_dbtp=peak.true_peak_dbtp(),
+            input_lufs=meter.integrated_lufs(), input_true_peak_dbtp=math.nan,  # not needed
             progress=master_progress)
     return list(result.warnings), result.analyzer
 
@@ -313,7 +311,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 def render_audio(project: str | Path | Project, *, root: str | Path | None = None,
                  sample_rate: int | None = None, section: str | None = None,
                  start_s: float | None = None, end_s: float | None = None,
-                 tail_s: float | None = None, block_frames: int = 8192,
+                 tail_s: float | None = None,
+                 block_frames: int = DEFAULT_BLOCK_FRAMES,
                  workers: int | None = None) -> tuple[Any, int]:
     """Render the pre-target mix into memory: ``(float32 (channels, frames), sample_rate)``.
 
@@ -332,7 +331,8 @@ def render_audio(project: str | Path | Project, *, root: str | Path | None = Non
 
 
 def render_stems_audio(project: str | Path | Project, *, root: str | Path | None = None,
-                       block_frames: int = 8192, tail_s: float | None = None
+                       block_frames: int = DEFAULT_BLOCK_FRAMES,
+                       tail_s: float | None = None
                        ) -> tuple[Any, dict[str, Any], int]:
     """Render the mix and every stem into memory: ``(mix, {name: stem}, sample_rate)``."""
     import numpy as np
