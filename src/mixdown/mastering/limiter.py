@@ -40,13 +40,12 @@ from typing import Any
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
-from scipy.signal import firwin
-from scipy.signal.windows import kaiser
 
 from mixdown.core.audio import AudioArray, check_audio
 from mixdown.core.errors import ParameterError
 from mixdown.core.targets import MAX_CEILING_DBTP, MIN_CEILING_DBTP, check_ceiling
 from mixdown.dsp.base import Param, register_device
+from mixdown.dsp.filters import kaiser_lowpass
 
 OVERSAMPLE = 4
 """Oversampling factor of the peak detector."""
@@ -83,7 +82,7 @@ def _main_bank() -> NDArray[np.float64]:
     """A 129-tap Kaiser-windowed sinc (branches normalised to unity DC gain), 4x."""
     length = OVERSAMPLE * TAPS_PER_PHASE + 1
     n = np.arange(length) - OVERSAMPLE * _CENTRE
-    proto = np.sinc(n / OVERSAMPLE) * kaiser(length, KAISER_BETA)
+    proto = np.sinc(n / OVERSAMPLE) * np.kaiser(length, KAISER_BETA)
     bank = np.zeros((OVERSAMPLE, TAPS_PER_PHASE))
     for phase in range(OVERSAMPLE):
         taps = proto[phase::OVERSAMPLE][:TAPS_PER_PHASE]
@@ -129,7 +128,7 @@ def _scipy_bank() -> NDArray[np.float64]:
     """
     up = 2 * OVERSAMPLE
     half = 10 * up
-    proto = firwin(2 * half + 1, 1.0 / up, window=("kaiser", 5.0)) * up
+    proto = kaiser_lowpass(2 * half + 1, 1.0 / up, 5.0) * up
     bank = np.zeros((OVERSAMPLE, TAPS_PER_PHASE))
     for phase in range(OVERSAMPLE):
         _place(bank, phase, proto[2 * phase::up], half // up)

@@ -294,7 +294,11 @@ def master_to_target(
             # Each measuring pass also writes the master, tentatively: when it is the
             # pass that is kept, no final pass is needed. A plain ``analyzer`` (no
             # factory) can only watch one pass, so it waits for the final one.
-            sink = sink_factory() if speculative and sink_factory is not None else None
+            # The first pass only measures: a limiter that bites makes it miss the target,
+            # and writing (and analysing) a master that is thrown away costs more than
+            # a second, writing pass at the same gain when it does not.
+            sink = (sink_factory() if speculative and sink_factory is not None and tried
+                    else None)
             an = new_analyzer() if (sink is not None and analyzer_factory is not None) else None
             try:
                 out_lufs, gr, peak = run(gain, sink, an)
@@ -348,8 +352,9 @@ def master_to_target(
         sink.close()
     elif sink_factory is not None:
         sink = sink_factory()
+        kept_analyzer = new_analyzer()
         try:
-            final_lufs, gr, out_tp = run(gain, sink, analyzer)
+            final_lufs, gr, out_tp = run(gain, sink, kept_analyzer)
         except BaseException:
             sink.abort()
             raise

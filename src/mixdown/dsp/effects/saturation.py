@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy import signal
 
 from mixdown.core.audio import AudioArray
 from mixdown.dsp.base import Param, register_device
@@ -34,7 +33,9 @@ _TAPS = 63
 
 
 def _halfband() -> np.ndarray:
-    h = signal.firwin(_TAPS, 0.5, window=("kaiser", 8.6))
+    from mixdown.dsp.filters import kaiser_lowpass
+
+    h = kaiser_lowpass(_TAPS, 0.5, 8.6)
     h[1::2] = 0.0  # exact half-band: odd taps vanish except the centre, which is 1/2
     h[_TAPS // 2] = 0.5
     h[0::2] *= 0.5 / h[0::2].sum()  # each polyphase branch has unit gain at DC (x2)

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import butter, sosfilt
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
@@ -240,14 +239,20 @@ def _band(x: NDArray[np.float64], lo_hz: float, hi_hz: float, sr: int,
           order: int = 2) -> NDArray[np.float64]:
     hi = min(hi_hz, 0.45 * sr)
     lo = min(lo_hz, 0.9 * hi)
+    from scipy.signal import butter, sosfilt  # lazily: scipy.signal costs 0.4 s to import
+
     return sosfilt(butter(order, [lo, hi], "bandpass", fs=sr, output="sos"), x)
 
 
 def _high(x: NDArray[np.float64], hz: float, sr: int, order: int = 2) -> NDArray[np.float64]:
+    from scipy.signal import butter, sosfilt
+
     return sosfilt(butter(order, min(hz, 0.45 * sr), "highpass", fs=sr, output="sos"), x)
 
 
 def _low(x: NDArray[np.float64], hz: float, sr: int, order: int = 2) -> NDArray[np.float64]:
+    from scipy.signal import butter, sosfilt
+
     return sosfilt(butter(order, min(hz, 0.45 * sr), "lowpass", fs=sr, output="sos"), x)
 
 
