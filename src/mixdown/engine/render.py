@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import RenderError
@@ -39,6 +40,7 @@ class _NodeOut:
     out: AudioArray | None
     sends: list[AudioArray | None]
     muted: bool = False
+    send_gains: list[float | None] | None = None  # post-fader sends left to the summing
 
 
 class _Window:
@@ -158,6 +160,8 @@ def render(graph: RenderGraph, sink: Sink, *,
                         sig = res.sends[k]
                         if sig is not None:
                             acc[s.target] += send_delays[(i, k)].process(sig)
+                        elif res.send_gains is not None and res.send_gains[k] is not None:
+                            _add_scaled(acc[s.target], res.out, np.float32(res.send_gains[k]))
             mix = outs[master.index].out
             assert mix is not None
             if not np.isfinite(mix).all():
@@ -194,6 +198,15 @@ def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
             segs.append((a, b, vals))
         prev = vals
     return segs
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _add_scaled(acc: np.ndarray, x: np.ndarray, gain: np.float32) -> None:  # pragma: no cover
+    """``acc += x * gain`` in one pass, float32 throughout (the same rounding as numpy's
+    ``acc += x * gain``: the product is rounded, then the sum)."""
+    for c in range(acc.shape[0]):
+        for i in range(acc.shape[1]):
+            acc[c, i] += np.float32(x[c, i] * gain)
 
 
 def _set_changed(target: object, values: dict[str, float], last: dict[str, float]) -> None:
@@ -290,12 +303,19 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
         np.multiply(x[0], gl, out=out[0])
         np.multiply(x[1], gr, out=out[1])
     sends: list[AudioArray | None] = []
+    gains: list[float | None] = []
     for s in node.sends:
         level = _db_gains(_curve_values(s.level_db, pos, n))
+        if not s.pre_fader and level.shape[0] == 1 and s.delay == 0:
+            # A static post-fader send: the summing thread adds level * out in one pass.
+            sends.append(None)
+            gains.append(float(level[0]))
+            continue
         src = pre if s.pre_fader else out
         sends.append(src * (level if level.shape[0] > 1 else level[0]))
+        gains.append(None)
     # A muted channel still computes its output: it can key another's sidechain (ghost kick).
-    return _NodeOut(out, sends, muted=node.muted)
+    return _NodeOut(out, sends, muted=node.muted, send_gains=gains)
 
 
 def _curve_values(curve: Curve, pos: int, n: int) -> np.ndarray:
