@@ -146,6 +146,11 @@ def test_convert_refuses_a_silent_clip_and_converts(tmp_path: Path) -> None:
     assert (data["sample_rate"], data["bit_depth"], data["dither"]) == (44_100, 16, "shaped")
     assert data["output"]["true_peak_dbtp"] == pytest.approx(-1.0, abs=0.1)
     assert sf.info(str(tmp_path / "cd.wav")).subtype == "PCM_16"
+    plain = run("convert", tmp_path / "cd.wav", "-o", tmp_path / "cd.flac")
+    assert plain.returncode == 0, plain.stderr
+    first = plain.stdout.splitlines()[0]
+    assert first.startswith(f"wrote {tmp_path / 'cd.flac'} (")  # the path, not a dict
+    assert "{" not in first
 
 
 def test_deliver_a_new_project(tmp_path: Path) -> None:

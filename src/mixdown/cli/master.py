@@ -165,7 +165,8 @@ def register(app: typer.Typer) -> None:
             print_json(result)
             return
         depth = {None: "", 32: "float "}.get(result["bit_depth"], f"{result['bit_depth']}-bit ")
-        typer.echo(f"wrote {result['output']} ({depth}{result['format'].upper()}, "
+        typer.echo(f"wrote {result['output'].get('file', output)} "
+                   f"({depth}{result['format'].upper()}, "
                    f"{result['sample_rate']} Hz, dither {result['dither']}"
                    + (f", gain {result['gain_db']:+.2f} dB" if result["gain_db"] else "") + ")")
         typer.echo(f"out  {_levels(result['output'])}")
