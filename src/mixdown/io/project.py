@@ -823,8 +823,8 @@ def _check_audio(file: Path, shown: str, path: tuple[str | int, ...], where: _Wh
 
     try:
         info = audio_info(file)
-        for _ in iter_blocks(file, 1 << 16):
-            pass
+        for _ in iter_blocks(file, 1 << 16):  # decodes and checks every sample is finite
+            continue
     except FormatError as exc:
         raise where.format_error(path, _strip_path(str(exc), file, shown), file) from None
     if info.frames == 0:

@@ -67,7 +67,7 @@ class _Ducker:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def test_devices() -> Any:
+def extra_devices() -> Any:
     register_device("test_latent", kind="effect", doc="pure delay (test)", params=[
         Param("frames", 0, "latency in frames", kind="int", min=0, max=100_000,
               automatable=False),

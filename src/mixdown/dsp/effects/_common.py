@@ -13,6 +13,7 @@ output does not depend on how the stream is split into blocks.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -100,7 +101,7 @@ class Ramp:
         self.pos = min(self.pos + frames, self.length)
 
 
-class EffectBase:
+class EffectBase(ABC):
     """Shared plumbing for built-in effects (parameters, prepare, block checks).
 
     Subclasses set ``TYPE`` and ``PARAMS`` and implement ``_prepare``, ``_reset``,
@@ -136,7 +137,7 @@ class EffectBase:
         known = ", ".join(p.name for p in self.PARAMS)
         raise ParameterError(f"{self.TYPE}: no parameter {name!r}; known: {known}")
 
-    def _validate(self) -> None:
+    def _validate(self) -> None:  # noqa: B027 - an optional hook
         """Check relations between parameters (override); raise ParameterError."""
 
     def set_param(self, name: str, value: Any) -> None:
@@ -222,17 +223,18 @@ class EffectBase:
         return out
 
     # -- hooks --------------------------------------------------------------------------
-    def _prepare(self) -> None:
-        pass
+    def _prepare(self) -> None:  # noqa: B027 - an optional hook
+        """Allocate state after ``prepare`` (a device without state needs nothing)."""
 
-    def _reset(self) -> None:
-        pass
+    def _reset(self) -> None:  # noqa: B027 - an optional hook
+        """Clear state (a device without state has none)."""
 
-    def _update(self, name: str) -> None:
-        pass
+    def _update(self, name: str) -> None:  # noqa: B027 - an optional hook
+        """React to a parameter change (by default the new value is simply read)."""
 
+    @abstractmethod
     def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
-        raise NotImplementedError
+        """Process one block; every effect defines this."""
 
 
 def require_channels(device: str, channels: int, allowed: tuple[int, ...] = (1, 2)) -> None:

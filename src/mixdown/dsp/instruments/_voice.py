@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -124,7 +125,7 @@ def velocity_gain(velocity: int, sensitivity: float) -> float:
     return float((min(max(velocity, 1), 127) / 127.0) ** (2.0 * sensitivity))
 
 
-class VoiceInstrument:
+class VoiceInstrument(ABC):
     """Base class of the polyphonic instruments: events, voice allocation, blocks.
 
     Subclasses set :attr:`table` and :attr:`env_count`, and implement
@@ -367,23 +368,27 @@ class VoiceInstrument:
         """What voices note ``i`` needs (one per entry); the default is one voice."""
         return (None,)
 
-    def _notes_changed(self) -> None:
+    def _notes_changed(self) -> None:  # noqa: B027 - an optional hook
         """Called after :meth:`set_notes` (before any reset)."""
 
+    @abstractmethod
     def _allocate_voices(self, capacity: int) -> None:
-        raise NotImplementedError
+        """Allocate per-voice state for ``capacity`` voices."""
 
-    def _reset_voices(self) -> None:
+    def _reset_voices(self) -> None:  # noqa: B027 - an optional hook
         """Clear subclass voice state (filters, phases)."""
 
+    @abstractmethod
     def _start_voice(self, slot: int, i: int, frame: int, request: Any) -> None:
-        raise NotImplementedError
+        """Start note ``i`` in voice ``slot`` at ``frame``."""
 
+    @abstractmethod
     def _params_changed(self) -> None:
-        raise NotImplementedError
+        """Recompute derived values after a parameter change."""
 
+    @abstractmethod
     def _kernel(self, mix: NDArray[np.float64], offset: int, frames: int, frame: int) -> None:
-        raise NotImplementedError
+        """Add the active voices into ``mix`` for ``frames`` frames from ``frame``."""
 
 
 def render_notes(instrument: Instrument, notes: Sequence[NoteEvent], frames: int, *,
