@@ -40,7 +40,7 @@ class _Latent:
         self.gain = 10 ** (value / 20)
 
     def reset(self) -> None:
-        pass
+        """Nothing to do for this test device."""
 
 
 class _Ducker:
@@ -49,10 +49,10 @@ class _Ducker:
     latency_frames = 0
 
     def __init__(self, sidechain: str) -> None:
-        pass
+        """Nothing to do for this test device."""
 
     def prepare(self, sample_rate: int, channels: int, max_block_frames: int) -> None:
-        pass
+        """Nothing to do for this test device."""
 
     def process(self, block: np.ndarray, sidechain: Any = None) -> np.ndarray:
         if sidechain is None:
@@ -60,10 +60,10 @@ class _Ducker:
         return block * (1 - np.abs(sidechain))
 
     def set_param(self, name: str, value: Any) -> None:
-        pass
+        """Nothing to do for this test device."""
 
     def reset(self) -> None:
-        pass
+        """Nothing to do for this test device."""
 
 
 @pytest.fixture(scope="module", autouse=True)
