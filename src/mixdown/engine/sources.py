@@ -75,8 +75,12 @@ class ClipPlacement:
                                                   np.float32)])
         return data.T
 
-    def render_into(self, out: AudioArray, block_start: int) -> None:
-        """Add this clip's frames that fall in the block into ``out`` (channels, frames)."""
+    def render_into(self, out: AudioArray, block_start: int, *, assign: bool = False) -> None:
+        """Add this clip's frames that fall in the block into ``out`` (channels, frames).
+
+        With ``assign`` the frames are written instead of added (the caller knows the clip
+        covers the whole block and ``out`` holds nothing yet).
+        """
         n = out.shape[1]
         a = max(block_start, self.start)
         b = min(block_start + n, self.end)
@@ -119,10 +123,11 @@ class ClipPlacement:
         else:
             block = data
         dst = out[:, a - block_start:b - block_start]
-        if block.shape[0] == 1:
-            dst += block[0]
+        src = block[0] if block.shape[0] == 1 else block[: dst.shape[0]]
+        if assign:
+            dst[...] = src
         else:
-            dst += block[: dst.shape[0]]
+            dst += src
 
     def close(self) -> None:
         """Close the file handle."""
@@ -140,10 +145,14 @@ class AudioSource:
 
     def render(self, start: int, frames: int) -> AudioArray:
         """Frames ``[start, start + frames)`` of the track's clips."""
+        playing = [c for c in self.clips if c.start < start + frames and c.end > start]
+        if len(playing) == 1 and playing[0].start <= start and playing[0].end >= start + frames:
+            out = np.empty((self.channels, frames), np.float32)  # one clip fills the block
+            playing[0].render_into(out, start, assign=True)
+            return out
         out = np.zeros((self.channels, frames), np.float32)
-        for clip in self.clips:
-            if clip.start < start + frames and clip.end > start:
-                clip.render_into(out, start)
+        for clip in playing:
+            clip.render_into(out, start)
         return out
 
     def close(self) -> None:
