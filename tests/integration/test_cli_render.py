@@ -245,3 +245,10 @@ def test_render_a_time_range(project: Path, tmp_path: Path) -> None:
     assert audio.shape[0] == round(3.0 * sr)
     proc = run("render", str(project), "-o", str(out), "--start", "nowhere")
     assert_one_line_error(proc, "nowhere")
+
+
+def test_output_over_the_projects_own_files_is_refused(project: Path) -> None:
+    before = (project / "audio" / "tone.wav").read_bytes()
+    proc = run("render", str(project), "-o", str(project / "audio" / "tone.wav"))
+    assert_one_line_error(proc, "overwrite", "tone.wav")
+    assert (project / "audio" / "tone.wav").read_bytes() == before

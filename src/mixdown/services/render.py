@@ -133,11 +133,12 @@ def render_project(
         raise ParameterError(f"bit depth must be 16, 24 or 32, got {depth}")
     if fmt_name == "flac" and depth == 32:
         raise ParameterError("FLAC holds 16 or 24 bits; use --bit-depth 24 or a WAV output")
-    if not out.parent.exists() if str(out.parent) else False:
+    if not out.parent.exists():
         raise FormatError(f"{out}: the folder {out.parent} does not exist; create it first", out)
     if out.is_dir():
         raise FormatError(f"{out}: is a folder; give a file name such as {out / 'mix.wav'}", out)
     proj, proj_root = load(project, root)
+    _refuse_own_files(proj, proj_root, out, stems)
     if section is not None and (start is not None or end is not None):
         raise ParameterError("give either a section or a start/end range, not both")
     spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
@@ -217,6 +218,27 @@ def render_project(
         report.qc_path = qc_path_for(out)
         _write_json(report.qc_path, report.qc)
     return report
+
+
+def _refuse_own_files(project: Project, root: Path, out: Path, stems: bool) -> None:
+    """Refuse an output that would overwrite the project's song.toml or one of its assets."""
+    own = {(root / "song.toml").resolve()}
+    for track in project.tracks:
+        for clip in track.clips:
+            for rel in (clip.file, clip.midi):
+                if rel:
+                    own.add((root / rel).resolve())
+        if track.instrument is not None:
+            for zone in track.instrument.params.get("zones") or ():
+                if isinstance(zone, dict) and isinstance(zone.get("file"), str):
+                    own.add((root / zone["file"]).resolve())
+    targets = [out.resolve(), qc_path_for(out).resolve()]
+    if stems:
+        targets.append(stems_folder(out).resolve())
+    for t in targets:
+        if t in own or any(o.is_relative_to(t) for o in own):
+            raise ParameterError(f"{out}: writing there would overwrite the project's own "
+                                 f"{t.name}; choose another output path (nothing was written)")
 
 
 def _analyzer(sr: int, ch: int) -> Any:
