@@ -129,3 +129,19 @@ def test_notes_inline_with_transpose(tmp_path: Path) -> None:
     spectrum = np.abs(np.fft.rfft(seg * np.hanning(seg.size)))
     peak_hz = np.argmax(spectrum) * SR / seg.size
     assert peak_hz == pytest.approx(440.0, abs=2.0)  # A3 (220 Hz) up an octave
+
+
+def test_streamed_and_cached_clips_render_the_same(tmp_path: Path, monkeypatch: object) -> None:
+    """Files too big to keep are read block by block; the result must not change."""
+    import mixdown.engine.sources as sources
+
+    rng = np.random.default_rng(7)
+    write_wav(tmp_path / "long.wav", (rng.standard_normal((2, 3 * SR)) * 0.1).astype(np.float32))
+    p = Project(song=Song(tempo=120, tail_s=0.0), tracks=(Track(name="A", clips=(
+        Clip(start="1:2", file="long.wav", offset_s=0.25, loop=True, length=10.0,
+             fade_in_s=0.01, fade_out_s=0.5),)),))
+    cached, _ = render_audio(p, root=tmp_path, block_frames=5000)
+    monkeypatch.setattr(sources, "CACHE_SAMPLES", 0)  # type: ignore[attr-defined]
+    streamed, _ = render_audio(p, root=tmp_path, block_frames=5000)
+    np.testing.assert_array_equal(streamed, cached)
+    assert np.abs(cached).max() > 0.1
