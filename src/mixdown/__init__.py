@@ -51,7 +51,7 @@ def load(path: str | Path) -> Project:
 
 def save(project: Project, path: str | Path) -> Path:
     """Write ``project`` as ``song.toml`` (a folder or a file path), keeping existing comments."""
-    from mixdown.io.project import save_project
+    from mixdown.io.project_save import save_project
 
     p = Path(path)
     return save_project(project, p / "song.toml" if p.is_dir() else p)

@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 
 from mixdown.dsp.base import DEVICES, load_builtin_devices
-from mixdown.io.project import (
-    DEVICE_KEYS,
-    TOP_KEYS,
-    device_reference_markdown,
-    open_project,
-    update_device_reference,
-)
+from mixdown.io.places import DEVICE_KEYS
+from mixdown.io.project import TOP_KEYS, open_project
+from mixdown.io.project_docs import device_reference_markdown, update_device_reference
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,
@@ -34,7 +30,7 @@ from mixdown.model.project import (
 )
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "song-format.md"
-REGENERATE = ('.venv/bin/python -c "from mixdown.io.project import update_device_reference '
+REGENERATE = ('.venv/bin/python -c "from mixdown.io.project_docs import update_device_reference '
               "as u; u('docs/song-format.md')\"")
 
 

@@ -13,13 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mixdown.core.errors import FormatError
-from mixdown.io.project import (
-    document_to_project,
-    open_project,
-    parse_document,
-    project_to_document,
-    save_project,
-)
+from mixdown.io.project import document_to_project, open_project, parse_document
+from mixdown.io.project_save import project_to_document, save_project
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,
