@@ -145,3 +145,26 @@ def test_streamed_and_cached_clips_render_the_same(tmp_path: Path, monkeypatch: 
     streamed, _ = render_audio(p, root=tmp_path, block_frames=5000)
     np.testing.assert_array_equal(streamed, cached)
     assert np.abs(cached).max() > 0.1
+
+
+def test_clip_at_another_rate_is_resampled_once(tmp_path: Path) -> None:
+    from mixdown.services.project import check_project
+
+    t = np.arange(44_100) / 44_100
+    write_wav(tmp_path / "audio" / "tone44.wav",
+              (0.5 * np.sin(2 * np.pi * 441.0 * t))[None].astype(np.float32), 44_100)
+    (tmp_path / "song.toml").write_text(
+        '[song]\ntempo = 120\ntail_s = 0.0\n\n[[track]]\nname = "A"\n'
+        'clips = [{ start = 0, file = "audio/tone44.wav" }]\n')
+    check_project(tmp_path)
+    assert not (tmp_path / ".mixdown").exists()  # check writes nothing
+    audio, sr = render_audio(tmp_path)
+    assert sr == SR and audio.shape[1] == SR  # 1 s at 44.1 kHz is 48000 frames at 48 kHz
+    seg = audio[0, 4800:43200]
+    spectrum = np.abs(np.fft.rfft(seg * np.hanning(seg.size)))
+    assert np.argmax(spectrum) * SR / seg.size == pytest.approx(441.0, abs=1.5)
+    assert np.abs(seg).max() == pytest.approx(0.5, abs=0.01)
+    cached = list((tmp_path / ".mixdown" / "cache").glob("*.wav"))
+    assert len(cached) == 1
+    render_audio(tmp_path)
+    assert list((tmp_path / ".mixdown" / "cache").glob("*.wav")) == cached
