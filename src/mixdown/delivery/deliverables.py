@@ -83,14 +83,16 @@ DELIVERABLES: dict[str, DeliverableSpec] = {s.name: s for s in (
     DeliverableSpec("mp3-320", "mp3", None, None, "none", 320,
                     description="MP3 320 kbps CBR for promos and previews"),
     DeliverableSpec("aac-256", "aac", None, None, "none", 256,
-                    description="AAC (needs an AAC encoder; none is installed)"),
+                    description="AAC-LC 256 kbps in M4A (FFmpeg's encoder, through PyAV)"),
 )}
 """Every deliverable kind by name."""
 
 
 def aac_encoder_available() -> bool:
-    """Whether an AAC encoder library is importable here (none of mixdown's dependencies is)."""
-    return False
+    """Whether an AAC encoder can be used here (PyAV, a declared dependency)."""
+    from mixdown.io.aac import aac_available
+
+    return aac_available()
 
 
 def get_deliverable(name: str) -> DeliverableSpec:
@@ -176,8 +178,8 @@ def make_deliverable(
     info = audio_info(src)
     if spec.format == "aac" and not aac_encoder_available():
         return DeliverableResult(spec, None, False, 0, 0.0, error=(
-            "no AAC encoder is available in this installation (libsndfile and pedalboard "
-            "cannot write AAC on Linux); deliver WAV, FLAC or MP3"))
+            "no AAC encoder is available in this installation (PyAV is missing: "
+            "pip install av); deliver WAV, FLAC or MP3"))
     if spec.dither not in DITHER_MODES:
         raise ParameterError(f"{spec.name}: unknown dither {spec.dither!r}")
     rate = spec.sample_rate or info.sample_rate

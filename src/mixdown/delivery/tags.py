@@ -95,6 +95,8 @@ def write_tags(path: str | Path, meta: Metadata, *, loudness: LoudnessFields | N
             _write_id3(p, meta, wave=True)
         elif kind == "mp3":
             _write_id3(p, meta, wave=False)
+        elif kind == "mp4":
+            _write_mp4(p, meta)
         else:
             _write_vorbis(p, meta)
     except (FormatError, ParameterError):
@@ -108,6 +110,18 @@ def read_tags(path: str | Path) -> dict[str, str]:
     p = Path(path)
     kind = _kind(p)
     out: dict[str, str] = {}
+    if kind == "mp4":
+        from mutagen.mp4 import MP4
+
+        tags = MP4(str(p)).tags or {}
+        for key, atom in _MP4_ATOMS.items():
+            if key == "track":
+                if tags.get(atom):
+                    out["track"] = str(tags[atom][0][0])
+            elif tags.get(atom):
+                value = tags[atom][0]
+                out[key] = value.decode() if isinstance(value, bytes) else str(value)
+        return out
     if kind == "flac":
         from mutagen.flac import FLAC
 
@@ -139,11 +153,40 @@ def read_tags(path: str | Path) -> dict[str, str]:
     return out
 
 
+_MP4_ATOMS = {
+    "title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "date": "\xa9day",
+    "comment": "\xa9cmt", "track": "trkn", "isrc": "----:com.apple.iTunes:ISRC",
+}
+"""MP4 (iTunes) atoms for each field; the ISRC goes in the freeform atom iTunes uses."""
+
+
+def _write_mp4(p: Path, meta: Metadata) -> None:
+    from mutagen.mp4 import MP4, MP4FreeForm
+
+    f = MP4(str(p))
+    if f.tags is None:
+        f.add_tags()
+    tags = f.tags
+    assert tags is not None
+    for key, atom in _MP4_ATOMS.items():
+        value = getattr(meta, key)
+        if value is None:
+            continue
+        if key == "track":
+            tags[atom] = [(int(value), 0)]
+        elif key == "isrc":
+            tags[atom] = [MP4FreeForm(str(value).encode())]
+        else:
+            tags[atom] = [str(value)]
+    f.save()
+
+
 def _kind(p: Path) -> str:
     ext = p.suffix.lower()
-    kinds = {".wav": "wav", ".wave": "wav", ".flac": "flac", ".mp3": "mp3"}
+    kinds = {".wav": "wav", ".wave": "wav", ".flac": "flac", ".mp3": "mp3", ".m4a": "mp4"}
     if ext not in kinds:
-        raise FormatError(f"{p}: tags are written to WAV, FLAC and MP3 files, not {ext!r}", p)
+        raise FormatError(f"{p}: tags are written to WAV, FLAC, MP3 and M4A files, "
+                          f"not {ext!r}", p)
     return kinds[ext]
 
 

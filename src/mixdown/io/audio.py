@@ -30,10 +30,10 @@ __all__ = [
     "iter_blocks", "peak_dbfs", "read_audio", "wav_declared_frames", "write_audio",
 ]
 
-AudioFormat = Literal["wav", "flac", "mp3", "aiff", "ogg"]
+AudioFormat = Literal["wav", "flac", "mp3", "aiff", "ogg", "aac"]
 FORMATS: dict[str, AudioFormat] = {
     ".wav": "wav", ".wave": "wav", ".flac": "flac", ".mp3": "mp3",
-    ".aif": "aiff", ".aiff": "aiff", ".ogg": "ogg",
+    ".aif": "aiff", ".aiff": "aiff", ".ogg": "ogg", ".m4a": "aac",
 }
 _SF_FORMAT = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "aiff": "AIFF", "ogg": "OGG"}
 _SUBTYPES = {
@@ -65,14 +65,16 @@ def format_for_path(path: Path, fmt: str | None = None) -> AudioFormat:
     """The format named by ``fmt`` or, if None, by the file extension."""
     if fmt is not None:
         key = "." + fmt.lower().lstrip(".")
+        key = ".m4a" if key == ".aac" else key
         if key not in FORMATS:
-            raise ParameterError(f"unknown audio format {fmt!r}; use wav, flac, mp3, aiff or ogg")
+            raise ParameterError(
+                f"unknown audio format {fmt!r}; use wav, flac, mp3, aiff, ogg or m4a (aac)")
         return FORMATS[key]
     ext = path.suffix.lower()
     if ext not in FORMATS:
         raise ParameterError(
             f"{path}: cannot tell the audio format from the extension {ext or '(none)'!r}; "
-            "use .wav, .flac, .mp3, .aiff or .ogg, or pass --format"
+            "use .wav, .flac, .mp3, .aiff, .ogg or .m4a, or pass --format"
         )
     return FORMATS[ext]
 
@@ -84,6 +86,11 @@ def audio_info(path: str | Path) -> AudioInfo:
         raise FormatError(f"{p}: file not found", p)
     if p.is_dir():
         raise FormatError(f"{p}: is a folder, not an audio file", p)
+    if p.suffix.lower() == ".m4a":
+        from mixdown.io.aac import aac_info
+
+        rate, channels, frames = aac_info(p)
+        return AudioInfo(p, rate, channels, frames, "AAC", "AAC")
     try:
         info = sf.info(str(p))
     except Exception as exc:  # soundfile raises several types for garbage input
@@ -113,11 +120,18 @@ def read_audio(path: str | Path, *, check_finite: bool = True) -> tuple[AudioArr
         If the file is missing, unreadable, empty, or holds NaN/inf samples.
     """
     info = audio_info(path)
-    try:
-        data, sr = sf.read(str(info.path), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise FormatError(f"{info.path}: cannot decode audio ({_short(exc)})", info.path) from exc
-    audio = np.ascontiguousarray(data.T)
+    if info.format == "AAC":
+        blocks = list(iter_blocks(info.path, check_finite=False))
+        audio = (np.concatenate(blocks, axis=1) if blocks
+                 else np.zeros((info.channels, 0), np.float32))
+        sr = info.sample_rate
+    else:
+        try:
+            data, sr = sf.read(str(info.path), dtype="float32", always_2d=True)
+        except Exception as exc:
+            raise FormatError(f"{info.path}: cannot decode audio ({_short(exc)})",
+                              info.path) from exc
+        audio = np.ascontiguousarray(data.T)
     if audio.shape[1] == 0:
         raise FormatError(f"{info.path}: the file holds no audio (0 frames)", info.path)
     if check_finite and not np.isfinite(audio).all():
@@ -130,6 +144,14 @@ def iter_blocks(path: str | Path, block_frames: int = 65536,
                 *, check_finite: bool = True) -> Iterator[AudioArray]:
     """Yield consecutive float32 (channels, frames) blocks of a file; memory stays flat."""
     info = audio_info(path)
+    if info.format == "AAC":
+        from mixdown.io.aac import aac_blocks
+
+        for block in aac_blocks(info.path, block_frames):
+            if check_finite and not np.isfinite(block).all():
+                raise FormatError(f"{info.path}: holds NaN or infinite samples", info.path)
+            yield block
+        return
     try:
         with sf.SoundFile(str(info.path)) as f:
             while True:
@@ -162,7 +184,7 @@ class AudioWriter:
     bit_depth : {16, 24, 32}
         PCM depth (32 means float for WAV/AIFF). Ignored for MP3/OGG.
     mp3_bitrate_kbps : int
-        MP3 bitrate (constant).
+        Bitrate of lossy output: MP3 (constant) and AAC (``.m4a``).
     """
 
     def __init__(self, path: str | Path, sample_rate: int, channels: int, *,
@@ -184,6 +206,8 @@ class AudioWriter:
             subtype = _SUBTYPES[key]
         elif self.format == "mp3":
             subtype = "MPEG_LAYER_III"
+        elif self.format == "aac":
+            subtype = "AAC"
         else:
             subtype = "VORBIS"
         self.sample_rate = sample_rate
@@ -199,6 +223,20 @@ class AudioWriter:
             # setting them afterwards is silently ignored (the file came out ~150 kbps VBR).
             extra = {"compression_level": (320 - mp3_bitrate_kbps) / 288,
                      "bitrate_mode": "CONSTANT"}
+        if self.format == "aac":
+            from mixdown.io.aac import AacWriter
+
+            try:
+                self._file = AacWriter(self._tmp, sample_rate, channels, mp3_bitrate_kbps)
+            except BaseException:
+                self._tmp.unlink(missing_ok=True)
+                raise
+            self.frames_written = 0
+            self.clipped_samples = 0
+            self._int_bits = 0
+            self._dither = "none"
+            self._rng = np.random.default_rng(dither_seed)
+            return
         try:
             self._file = sf.SoundFile(str(self._tmp), "w", samplerate=sample_rate,
                                       channels=channels, format=_SF_FORMAT[self.format],
@@ -224,6 +262,10 @@ class AudioWriter:
         if block.ndim != 2 or block.shape[0] != self.channels:
             raise ParameterError(
                 f"block has shape {block.shape}, writer has {self.channels} channels")
+        if self.format == "aac":
+            self._file.write(np.asarray(block, np.float32))
+            self.frames_written += block.shape[1]
+            return
         frames_first = np.ascontiguousarray(block.T, dtype=np.float32)
         if self._int_bits:
             # float32 is exact here: scaling by a power of two and rounding to integers
@@ -257,7 +299,10 @@ class AudioWriter:
     def abort(self) -> None:
         """Drop the partial file."""
         with contextlib.suppress(Exception):
-            self._file.close()
+            if self.format == "aac":
+                self._file.abort()
+            else:
+                self._file.close()
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AudioWriter:

@@ -79,5 +79,18 @@ def test_malformed_isrc_is_refused(isrc: str) -> None:
 
 
 def test_unsupported_format(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="WAV, FLAC and MP3"):
+    with pytest.raises(FormatError, match="WAV, FLAC, MP3 and M4A"):
         write_tags(tmp_path / "a.ogg", META)
+
+
+def test_m4a_tags_round_trip(tmp_path: Path) -> None:
+    import numpy as np
+
+    from mixdown.io.audio import AudioWriter
+
+    path = tmp_path / "a.m4a"
+    with AudioWriter(path, 48_000, 2) as w:
+        w.write(np.zeros((2, 4800), np.float32))
+    write_tags(path, META)
+    tags = read_tags(path)
+    assert tags["title"] == META.title and tags["isrc"] == META.isrc
