@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[Path, typer.Argument(help="The file to convert.", show_default=False)],
         output: Annotated[Path, typer.Option(
             "-o", "--output", help="The file to write; its extension sets the format "
-            "(.wav, .flac, .mp3, .aiff, .ogg).")],
+            "(.wav, .flac, .mp3, .aiff, .ogg, .m4a).")],
         bit_depth: Annotated[int | None, typer.Option(
             "--bit-depth", help="16, 24 or 32 (float WAV/AIFF). Default: the input's.")] = None,
         sample_rate: Annotated[int | None, typer.Option(
