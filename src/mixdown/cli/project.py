@@ -139,11 +139,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(report.to_dict())
             return
-        depth = "float" if report.bit_depth == 32 else f"{report.bit_depth}-bit"
-        kind = report.format.upper() if report.format != "mp3" else "MP3"
+        lossy = report.format in ("mp3", "aac", "ogg")
+        depth = "" if lossy else ("float " if report.bit_depth == 32 else
+                                  f"{report.bit_depth}-bit ")
         typer.echo(f"wrote {report.output} ({_fmt_time(report.duration_s)}, "
-                   f"{report.sample_rate} Hz, {depth if report.format != 'mp3' else ''} {kind})"
-                   .replace(",  ", ", "))
+                   f"{report.sample_rate} Hz, {depth}{report.format.upper()})")
         if report.summary:
             typer.echo(report.summary)
         for s in report.stems:
