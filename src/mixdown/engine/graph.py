@@ -79,6 +79,7 @@ class ChannelNode:
     instrument_automation: list[tuple[str, Curve | TempoCurve]] = field(default_factory=list)
     instrument_tempo_synced: bool = False
     instrument_last_values: dict[str, float] = field(default_factory=dict)
+    static_factors: np.ndarray | None = None  # (2, 1) fader x pan gains when neither moves
     deps: set[int] = field(default_factory=set)
     latency: int = 0  # sum of the inserts' latencies
     input_latency: int = 0  # latency of the (aligned) signals arriving at the input

@@ -288,15 +288,18 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
     if node.invert:
         x = -x
     pre = x
-    gain = _curve_values(node.volume_db, pos, n)
-    if node.kind != "master":
-        left, right = _pan_gains(_curve_values(node.pan, pos, n))
-        gl = _db_gains(gain) * left
-        gr = _db_gains(gain) * right
-    else:
-        gl = gr = _db_gains(gain)
-    if gl.shape[0] == 1:  # static over the block: one broadcast multiply
-        factors = np.array([gl, gr], dtype=np.float32).reshape(2, 1)
+    factors = _static_factors(node)
+    if factors is None:
+        gain = _curve_values(node.volume_db, pos, n)
+        if node.kind != "master":
+            left, right = _pan_gains(_curve_values(node.pan, pos, n))
+            gl = _db_gains(gain) * left
+            gr = _db_gains(gain) * right
+        else:
+            gl = gr = _db_gains(gain)
+        if gl.shape[0] == 1:  # static over the block: one broadcast multiply
+            factors = np.array([gl, gr], dtype=np.float32).reshape(2, 1)
+    if factors is not None:
         out = x * factors if x.shape[0] == 2 else x * factors[:1]
     else:
         out = np.empty_like(x)
@@ -316,6 +319,24 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
         gains.append(None)
     # A muted channel still computes its output: it can key another's sidechain (ghost kick).
     return _NodeOut(out, sends, muted=node.muted, send_gains=gains)
+
+
+def _static_factors(node: ChannelNode) -> np.ndarray | None:
+    """The (2, 1) fader-and-pan gains of a node whose fader and pan never move, computed
+    once with the same functions as the per-block path (so the bits are the same)."""
+    if not (node.volume_db.is_constant and node.pan.is_constant):
+        return None
+    cached = node.static_factors
+    if cached is None:
+        gain = np.array(node.volume_db.values[:1], dtype=np.float64)
+        if node.kind != "master":
+            left, right = _pan_gains(np.array(node.pan.values[:1], dtype=np.float64))
+            gl, gr = _db_gains(gain) * left, _db_gains(gain) * right
+        else:
+            gl = gr = _db_gains(gain)
+        cached = np.array([gl, gr], dtype=np.float32).reshape(2, 1)
+        node.static_factors = cached
+    return cached
 
 
 def _curve_values(curve: Curve, pos: int, n: int) -> np.ndarray:

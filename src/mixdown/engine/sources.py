@@ -8,12 +8,49 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
+from numba import njit
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError, RenderError
 
 CACHE_SAMPLES = 4 * 1024 * 1024
 """Audio files up to this many samples (16 MB as float32) are decoded once and kept."""
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _place(cache: np.ndarray, offset: int, file_frames: int, loop: bool, p0: int, count: int,
+           gain: np.float32, out: np.ndarray, dst: int, assign: bool) -> None:  # pragma: no cover
+    """Write or add clip positions ``p0 .. p0+count`` of a cached file into ``out``.
+
+    Position ``p`` plays file frame ``offset + p`` (past the end: silence), or, looping,
+    ``offset + p % (file_frames - offset)``; a mono file feeds every output channel.
+    Contiguous runs are copied in plain loops (no per-sample wrap test).
+    """
+    period = file_frames - offset
+    channels = cache.shape[0]
+    done = 0
+    while done < count:
+        p = p0 + done
+        if loop:
+            idx = offset + p % period
+            run = min(count - done, file_frames - idx)
+        else:
+            idx = offset + p
+            run = count - done if idx >= file_frames else min(count - done, file_frames - idx)
+        for c in range(out.shape[0]):
+            row = out[c, dst + done:dst + done + run]
+            if idx >= file_frames:  # past the end of a one-shot: silence
+                if assign:
+                    row[:] = 0.0
+                continue
+            src = cache[c if c < channels else channels - 1, idx:idx + run]
+            if assign:
+                for i in range(run):
+                    row[i] = src[i] * gain
+            else:
+                for i in range(run):
+                    row[i] += src[i] * gain
+        done += run
 
 
 @dataclass(slots=True)
@@ -44,11 +81,20 @@ class ClipPlacement:
         """First frame after the clip."""
         return self.start + self.length
 
+    def _fits_cache(self) -> bool:
+        return self.file_frames * self.file_channels <= CACHE_SAMPLES
+
+    def _cached(self) -> np.ndarray:
+        if self._cache is None:
+            self._read(0, 0)
+        assert self._cache is not None
+        return self._cache
+
     def _read(self, first: int, count: int) -> np.ndarray:
         if self._cache is not None:
             return self._cache[:, first:first + count]
         if self._file is None:
-            if self.file_frames * self.file_channels <= CACHE_SAMPLES:
+            if self._fits_cache():
                 # Small files (loops, one-shots) are decoded once and kept: memory is bounded
                 # by the asset's size, never by the song's length.
                 try:
@@ -88,6 +134,15 @@ class ClipPlacement:
             return
         p0 = a - self.start
         count = b - a
+        in_fade = (self.fade_in > 0 and p0 < self.fade_in) or (
+            self.fade_out > 0 and p0 + count > self.length - self.fade_out)
+        if not in_fade and (self._cache is not None or self._fits_cache()):
+            # The common case, compiled: kept samples copied (looping, gain, mono to stereo)
+            # straight into the block without holding the GIL.
+            cache = self._cached()
+            _place(cache, self.offset, self.file_frames, self.loop, p0, count,
+                   np.float32(self.gain), out, a - block_start, assign)
+            return
         if self.loop:
             period = self.file_frames - self.offset
             pieces = []
@@ -108,8 +163,6 @@ class ClipPlacement:
                 data[:, :avail] = self._read(first, avail)
         if self._cache is None and not np.isfinite(data).all():
             raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite samples")
-        in_fade = (self.fade_in > 0 and p0 < self.fade_in) or (
-            self.fade_out > 0 and p0 + count > self.length - self.fade_out)
         if in_fade:
             env = np.full(count, self.gain, dtype=np.float64)
             pos = np.arange(p0, p0 + count, dtype=np.float64)
