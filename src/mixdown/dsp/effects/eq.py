@@ -14,6 +14,7 @@ the coefficients linearly over :data:`~mixdown.dsp.effects._common.SMOOTH_MS`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -84,11 +85,36 @@ _EQ_PARAMS = (
 )
 
 
+class _SosDevice(EffectBase):
+    """A device that is one gliding SOS cascade: ``design`` gives the sections, ``_prepare``
+    makes ``self._filter``; resetting, parameter changes and processing are shared."""
+
+    _filter: SosFilter | None = None
+
+    @abstractmethod
+    def design(self, sample_rate: int) -> NDArray[np.float64]:
+        """The cascade as SOS rows for ``sample_rate`` (each device defines it)."""
+
+    def _reset(self) -> None:
+        assert self._filter is not None
+        self._filter.reset()
+        self._filter.set(self.design(self.sample_rate), 0)
+
+    def _update(self, name: str) -> None:
+        assert self._filter is not None
+        self._filter.set(self.design(self.sample_rate), self._glide_frames)
+
+    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
+        assert self._filter is not None
+        self._filter.process(block)
+        return block
+
+
 @register_device(
     "eq", kind="effect", params=_EQ_PARAMS,
     doc="Parametric EQ: Butterworth high/low-pass, two shelves, three bells, output gain.",
 )
-class EQ(EffectBase):
+class EQ(_SosDevice):
     """Parametric EQ (see the module doc); every parameter is keyword-only."""
 
     TYPE = "eq"
@@ -137,22 +163,8 @@ class EQ(EffectBase):
     def _prepare(self) -> None:
         self._filter = SosFilter(14, self.channels)
 
-    def _reset(self) -> None:
-        assert self._filter is not None
-        self._filter.reset()
-        self._filter.set(self.design(self.sample_rate), 0)
 
-    def _update(self, name: str) -> None:
-        assert self._filter is not None
-        self._filter.set(self.design(self.sample_rate), self._glide_frames)
-
-    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
-        assert self._filter is not None
-        self._filter.process(block)
-        return block
-
-
-class _PassFilter(EffectBase):
+class _PassFilter(_SosDevice):
     KIND = "highpass"
 
     def __init__(self, values: dict[str, Any]) -> None:
@@ -168,20 +180,6 @@ class _PassFilter(EffectBase):
 
     def _prepare(self) -> None:
         self._filter = SosFilter(_PASS_SLOTS, self.channels)
-
-    def _reset(self) -> None:
-        assert self._filter is not None
-        self._filter.reset()
-        self._filter.set(self.design(self.sample_rate), 0)
-
-    def _update(self, name: str) -> None:
-        assert self._filter is not None
-        self._filter.set(self.design(self.sample_rate), self._glide_frames)
-
-    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
-        assert self._filter is not None
-        self._filter.process(block)
-        return block
 
 
 def _pass_params(default_hz: float, what: str) -> tuple[Param, ...]:
