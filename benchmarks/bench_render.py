@@ -211,7 +211,7 @@ def run(workdir: Path) -> dict[str, Any]:
     from mixdown.io.measure import analyze_file
 
     for name in ("mixdown", "pedalboard"):
-        r = analyze_file(workdir / f"{name}.wav").to_dict()
+        r = analyze_file(workdir / f"{name}.wav").as_dict()
         results[f"{name}_lufs"] = r["integrated_lufs"]
         results[f"{name}_true_peak_dbtp"] = r["true_peak_dbtp"]
 

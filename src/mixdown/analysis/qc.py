@@ -3,7 +3,7 @@
 :class:`Analyzer` takes blocks (a render pushes its output as it writes it);
 :func:`mixdown.io.measure.analyze_file` streams a file through one. :class:`QCResult`
 holds the figures, turns them into the JSON of ``mixdown analyze --json`` and the QC
-sidecar (:meth:`QCResult.to_dict`) and into the one-line summary.
+sidecar (:meth:`QCResult.as_dict`) and into the one-line summary.
 
 Definitions
 -----------
@@ -129,7 +129,7 @@ class QCResult:
         """A copy naming the file the figures belong to."""
         return dataclasses.replace(self, file=str(path))
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON object of ``mixdown analyze --json`` and of the QC sidecar.
 
         Non-finite figures stay ``float('-inf')``/``nan`` here; :func:`mixdown.cli.output.

@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
                                     start=_position(start), end=_position(end),
                                     block_frames=block_frames, progress=progress)
         if json_out:
-            print_json(report.to_dict())
+            print_json(report.as_dict())
             return
         lossy = report.format in ("mp3", "aac", "ogg")
         depth = "" if lossy else ("float " if report.bit_depth == 32 else

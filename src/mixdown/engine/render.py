@@ -73,7 +73,8 @@ def render(graph: RenderGraph, sink: Sink, *,
         Frames per processing block; the output does not depend on it.
     stem_sinks : dict, optional
         Node index -> sink for the signal that node feeds into the master (aligned, so
-        the stems sum to the master's input).
+        the stems sum to the master's input). A node feeding a bus gives its post-fader
+        output, dry of the bus, aligned with the master's input.
     progress : callable, optional
         Called with the number of output frames done after each block.
     workers : int, optional
@@ -91,6 +92,13 @@ def render(graph: RenderGraph, sink: Sink, *,
         i: _Window(s, graph.start_frame + master.input_latency,
                    graph.end_frame + master.input_latency)
         for i, s in (stem_sinks or {}).items()
+    }
+    # A stem of a node feeding a bus (a track stem) is its post-fader output, dry of that
+    # bus, delayed to line up with the signals arriving at the master.
+    stem_delays = {
+        i: DelayLine(ch, master.input_latency - nodes[nodes[i].output].input_latency)
+        for i in (stem_sinks or {})
+        if nodes[i].output is not None and nodes[i].output != master.index
     }
     out_delays = {n.index: DelayLine(ch, n.output_delay) for n in nodes if n.output is not None}
     send_delays = {(n.index, k): DelayLine(ch, s.delay) for n in nodes
@@ -155,7 +163,8 @@ def render(graph: RenderGraph, sink: Sink, *,
                     delayed = out_delays[i].process(res.out)
                     acc[node.output] += delayed
                     if i in stem_windows:
-                        stem_windows[i].push(delayed, pos)
+                        tap = stem_delays[i].process(delayed) if i in stem_delays else delayed
+                        stem_windows[i].push(tap, pos)
                     for k, s in enumerate(node.sends):
                         sig = res.sends[k]
                         if sig is not None:

@@ -86,6 +86,8 @@ def audio_info(path: str | Path) -> AudioInfo:
         raise FormatError(f"{p}: file not found", p)
     if p.is_dir():
         raise FormatError(f"{p}: is a folder, not an audio file", p)
+    if p.stat().st_size == 0:
+        raise FormatError(f"{p}: the file is empty (0 bytes); export or copy it again", p)
     if p.suffix.lower() == ".m4a":
         from mixdown.io.aac import aac_info
 

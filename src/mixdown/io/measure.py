@@ -44,8 +44,6 @@ def analyze_file(path: str | Path, *, series: bool = False,
         outside 8..192 kHz; the message names the file and what to do.
     """
     p = Path(path)
-    if p.is_file() and p.stat().st_size == 0:
-        raise FormatError(f"{p}: the file is empty (0 bytes); export or copy it again", p)
     info = audio_info(p)
     if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
         raise FormatError(

@@ -1,5 +1,6 @@
 """Use cases: master a file to a target (optionally matching references), master an album,
-convert a file. The CLI (``mixdown master``, ``mixdown convert``) and the server call these.
+convert a file. The CLI (``mixdown master``, ``mixdown convert``) and the top-level API call
+these; each returns a frozen result with ``as_dict()``.
 """
 
 from __future__ import annotations
@@ -7,25 +8,187 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mixdown.analysis.qc import QCResult
 from mixdown.core.errors import FormatError, ParameterError
 from mixdown.core.targets import Target, TargetTable, check_ceiling
 from mixdown.delivery.album import AlbumSong, master_album
-from mixdown.delivery.convert import check_not_same, convert_file
+from mixdown.delivery.convert import ConvertResult, check_not_same, convert_file
 from mixdown.delivery.deliverables import DeliverableSpec, make_deliverable
-from mixdown.io.audio import AudioWriter, audio_info, format_for_path, iter_blocks
+from mixdown.io.audio import audio_info, format_for_path, iter_blocks
 from mixdown.io.measure import analyze_file
 from mixdown.mastering.chain import ChainSpec, apply_chain
-from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB, master_to_target
+from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB
 from mixdown.mastering.reference import match_references, profile_file
+from mixdown.services.outputs import (
+    check_output_file,
+    claim_folder,
+    output_folder,
+    replaced_folder,
+)
+from mixdown.services.premaster import LoudnessTarget, master_premaster
 
 Progress = Callable[[float], None]
 
+__all__ = ["AlbumReport", "AlbumTrackReport", "ConvertReport", "MasterReport", "convert",
+           "master_album_files", "master_file", "measure", "resolve"]
 
-def _qc(path: Path) -> dict[str, Any]:
-    return {"file": str(path), **analyze_file(path).to_dict()}
+
+def measure(path: str | Path) -> QCResult:
+    """The QC analysis of a file (``mixdown analyze``'s figures), naming the file."""
+    return analyze_file(path).with_file(path)
+
+
+@dataclass(frozen=True, slots=True)
+class MasterReport:
+    """What :func:`master_file` wrote and measured (levels in LUFS, dB and dBTP).
+
+    Attributes
+    ----------
+    output : Path
+        The master.
+    input, measured : QCResult
+        Analyses of the input and of the master.
+    target : Target
+        The loudness target (``name="reference"`` when references set it).
+    gain_db : float
+        Gain applied before the limiter, dB.
+    max_gain_reduction_db : float
+        The limiter's deepest gain reduction, dB.
+    allowance_db : float
+        The most gain reduction it was allowed, dB.
+    reached : bool
+        Whether the target was reached within the allowance.
+    shortfall_lu : float
+        How far below the target it stopped, LU (0 when reached).
+    passes : int
+        Measurement passes made.
+    chain : dict or None
+        The pre-limiter chain (None: none).
+    reference : dict or None
+        What reference matching changed.
+    summary : tuple of str
+        Reference matching, one line per change.
+    warnings : tuple of str
+        Problems worth a look (a target not reached, an encode re-made).
+    encode : dict or None
+        The lossy encode's verification (MP3/OGG outputs).
+    """
+
+    output: Path
+    input: QCResult
+    measured: QCResult
+    target: Target
+    gain_db: float
+    max_gain_reduction_db: float
+    allowance_db: float
+    reached: bool
+    shortfall_lu: float
+    passes: int
+    chain: dict[str, Any] | None = None
+    reference: dict[str, Any] | None = None
+    summary: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    encode: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``mixdown master --json`` prints."""
+        out = {
+            "file": str(self.output), "input": self.input.as_dict(),
+            "output": self.measured.as_dict(), "target": self.target.as_dict(),
+            "gain_db": self.gain_db, "max_gain_reduction_db": self.max_gain_reduction_db,
+            "allowance_db": self.allowance_db, "reached": self.reached,
+            "shortfall_lu": self.shortfall_lu, "passes": self.passes, "chain": self.chain,
+            "reference": self.reference, "summary": list(self.summary),
+            "warnings": list(self.warnings),
+        }
+        if self.encode is not None:
+            out["encode"] = self.encode
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumTrackReport:
+    """One song of an album master.
+
+    Attributes
+    ----------
+    source, output : Path
+        The mix and its master.
+    title : str or None
+        The CUE title.
+    input, measured : QCResult
+        Analyses of the mix and of the master.
+    start_s : float
+        Where the song starts in the album file, seconds.
+    max_gain_reduction_db : float
+        The limiter's deepest gain reduction on this song, dB.
+    """
+
+    source: Path
+    output: Path
+    title: str | None
+    input: QCResult
+    measured: QCResult
+    start_s: float
+    max_gain_reduction_db: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data; ``input`` and ``output`` are analyses (each names its file)."""
+        return {"source": str(self.source), "title": self.title,
+                "input": self.input.as_dict(), "output": self.measured.as_dict(),
+                "input_lufs": self.input.integrated_lufs,
+                "output_lufs": self.measured.integrated_lufs,
+                "output_true_peak_dbtp": self.measured.true_peak_dbtp,
+                "max_gain_reduction_db": self.max_gain_reduction_db, "start_s": self.start_s}
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumReport:
+    """What :func:`master_album_files` wrote: a master per song, the album file and its CUE
+    sheet, all at one shared gain (the loudest song on the target)."""
+
+    folder: Path
+    album_file: Path
+    cue_file: Path
+    target: Target
+    gain_db: float
+    reached: bool
+    shortfall_lu: float
+    tracks: tuple[AlbumTrackReport, ...]
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``mixdown master --album --json`` prints."""
+        return {"folder": str(self.folder), "album_file": str(self.album_file),
+                "cue_file": str(self.cue_file), "target": self.target.as_dict(),
+                "target_lufs": self.target.lufs, "ceiling_dbtp": self.target.ceiling_dbtp,
+                "gain_db": self.gain_db, "reached": self.reached,
+                "shortfall_lu": self.shortfall_lu,
+                "tracks": [t.as_dict() for t in self.tracks], "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertReport:
+    """What :func:`convert` wrote (:class:`~mixdown.delivery.convert.ConvertResult`) and
+    the analyses of its input and output."""
+
+    result: ConvertResult
+    input: QCResult
+    measured: QCResult
+
+    @property
+    def output(self) -> Path:
+        """The file written."""
+        return self.result.output
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``mixdown convert --json`` prints."""
+        return {**self.result.as_dict(), "file": str(self.result.output),
+                "input": self.input.as_dict(), "output": self.measured.as_dict()}
 
 
 def resolve(target: str | float | None, ceiling_dbtp: float | None,
@@ -54,7 +217,7 @@ def master_file(
     bit_depth: int | None = None,
     project_dir: str | Path | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> MasterReport:
     """Master ``source`` into ``output``: chain, loudness by measurement, true-peak limiter.
 
     Parameters
@@ -73,27 +236,28 @@ def master_file(
         An explicit pre-limiter chain (reference matching builds one otherwise).
     bit_depth : {16, 24, 32}, optional
         PCM depth of a WAV/FLAC output (default 24; 16 gets TPDF dither).
+    project_dir : Path, optional
+        A project whose ``targets.toml`` adds or changes presets.
+    progress : callable, optional
+        Called with the fraction done (0..1).
 
     Returns
     -------
-    dict
-        ``input`` and ``output`` (the analysis keys of ``mixdown analyze --json``),
-        ``target``, ``gain_db``, ``max_gain_reduction_db``, ``reached``, ``shortfall_lu``,
-        ``reference`` (what matching changed) and ``warnings`` ("target not reached ...").
+    MasterReport
+        The output is replaced atomically; its folder is created if missing.
     """
     src = Path(source)
     dst = Path(output)
     info = audio_info(src)
     check_not_same(src, dst)
+    check_output_file(dst)
     fmt = format_for_path(dst)
-    if not dst.parent.is_dir():
-        raise FormatError(f"{dst}: the folder {dst.parent} does not exist; create it first", dst)
     tgt = resolve(target, ceiling_dbtp, project_dir)
     if tgt is None and not references:
         raise ParameterError("give a loudness target: --target spotify (a preset) or "
                              "--target -14 (LUFS), or a --reference to match")
-    input_qc = _qc(src)
-    if not math.isfinite(input_qc["integrated_lufs"]):
+    input_qc = measure(src)
+    if not math.isfinite(input_qc.integrated_lufs):
         raise ParameterError(f"{src}: the input is silent (or shorter than 0.4 s); there is "
                              "nothing to master")
     ceiling = tgt.ceiling_dbtp if tgt is not None else (
@@ -112,50 +276,43 @@ def master_file(
         target_lufs = match.target_lufs
         reference_report = {**match.report, "summary": match.summary}
         summary = match.summary
+    if tgt is None:
+        tgt = Target("reference", target_lufs, ceiling)
     depth = 24 if bit_depth is None else bit_depth
     lossy = fmt in ("mp3", "ogg")
-    with tempfile.TemporaryDirectory(prefix=".mixdown-master-", dir=dst.parent) as tmp:
-        pre = src
+    encode: dict[str, Any] | None = None
+    with output_folder(dst.parent), tempfile.TemporaryDirectory(
+            prefix=".mixdown-master-", dir=dst.parent) as tmp:
+        work = Path(tmp)
+        premaster: Path | Callable[[Callable[[Any], None]], None] = src
         if not spec.is_identity:
-            pre = Path(tmp) / "premaster.wav"
-            with AudioWriter(pre, info.sample_rate, info.channels, bit_depth=32) as w:
+            def premaster(push: Callable[[Any], None]) -> None:
                 for block in apply_chain(iter_blocks(src), spec, info.sample_rate,
-                                         info.channels,
-                                         input_lufs=input_qc["integrated_lufs"]):
-                    w.write(block)
-        master_out = Path(tmp) / "master.wav" if lossy else dst
-        result = master_to_target(pre, master_out, target_lufs=target_lufs,
-                                  ceiling_dbtp=ceiling, allowance_db=allowance_db,
-                                  bit_depth=32 if lossy else depth, progress=progress)
+                                         info.channels, input_lufs=input_qc.integrated_lufs):
+                    push(block)
+
+        master_out = work / "master.wav" if lossy else dst
+        result = master_premaster(premaster, master_out,
+                                  target=LoudnessTarget(target_lufs, ceiling), workdir=work,
+                                  sample_rate=info.sample_rate, channels=info.channels,
+                                  bit_depth=32 if lossy else depth, allowance_db=allowance_db,
+                                  progress=progress)
         warnings = list(result.warnings)
-        extra: dict[str, Any] = {}
         if lossy:
             spec_lossy = DeliverableSpec(dst.stem, fmt, None, None, "none", 320)
             made = make_deliverable(master_out, spec_lossy, dst, ceiling_dbtp=ceiling)
-            extra["encode"] = made.as_dict()
+            encode = made.as_dict()
             if not made.passed:
                 raise FormatError(made.error or f"{dst}: the encode failed its checks", dst)
             if made.remade:
                 warnings.append(f"the {fmt.upper()} encode overshot the ceiling; it was "
                                 f"re-made with a {made.margin_db:.2f} dB margin")
-    out = {
-        "input": input_qc,
-        "output": _qc(dst),
-        "target": (tgt.as_dict() if tgt is not None else
-                   {"name": "reference", "lufs": target_lufs, "ceiling_dbtp": ceiling}),
-        "gain_db": result.gain_db,
-        "max_gain_reduction_db": result.max_gain_reduction_db,
-        "allowance_db": allowance_db,
-        "reached": result.reached,
-        "shortfall_lu": result.shortfall_lu,
-        "passes": result.passes,
-        "chain": None if spec.is_identity else spec.as_dict(),
-        "reference": reference_report,
-        "summary": summary,
-        "warnings": warnings,
-        **extra,
-    }
-    return out
+    return MasterReport(
+        output=dst, input=input_qc, measured=measure(dst), target=tgt, gain_db=result.gain_db,
+        max_gain_reduction_db=result.max_gain_reduction_db, allowance_db=allowance_db,
+        reached=result.reached, shortfall_lu=result.shortfall_lu, passes=result.passes,
+        chain=None if spec.is_identity else spec.as_dict(), reference=reference_report,
+        summary=tuple(summary), warnings=tuple(warnings), encode=encode)
 
 
 def master_album_files(
@@ -170,16 +327,31 @@ def master_album_files(
     album_title: str | None = None,
     performer: str | None = None,
     project_dir: str | Path | None = None,
+    force: bool = False,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> AlbumReport:
     """Album mode: the loudest song on the target, the others at their relative levels.
+
+    Parameters
+    ----------
+    sources : sequence of Path
+        The mixes, in album order (one sample rate and channel count).
+    out_dir : Path
+        The album folder: new or empty, unless ``force`` (then what it holds is replaced).
+    target : str or float
+        Preset name or LUFS, for the loudest song.
+    ceiling_dbtp : float, optional
+        Overrides the preset's ceiling.
+    allowance_db : float
+        Most peak gain reduction (dB) the limiter may use.
+    gap_s : float
+        Silence between songs in the album file, seconds.
+    bit_depth : {16, 24, 32}, optional
+        Default 24.
 
     Returns
     -------
-    dict
-        The album result (``tracks`` with input and output loudness, ``album_file``,
-        ``cue_file``, ``gain_db``, ``reached``, ``shortfall_lu``, ``warnings``) and, per
-        track, ``input``/``output`` analysis.
+    AlbumReport
     """
     tgt = resolve(target, ceiling_dbtp, project_dir)
     assert tgt is not None
@@ -189,22 +361,66 @@ def master_album_files(
         if s.resolve().parent == folder.resolve():
             raise ParameterError(f"{s}: the album folder holds the inputs; write the album to "
                                  "another folder (nothing was changed)")
-    result = master_album([AlbumSong(s, title=s.stem) for s in srcs], folder,
-                          target_lufs=tgt.lufs, ceiling_dbtp=tgt.ceiling_dbtp,
-                          allowance_db=allowance_db, gap_s=gap_s,
-                          bit_depth=24 if bit_depth is None else bit_depth,
-                          album_title=album_title, performer=performer, progress=progress)
-    out = result.as_dict()
-    out["target"] = tgt.as_dict()
-    for t, entry in zip(result.tracks, out["tracks"], strict=True):
-        entry["input"] = _qc(t.song.source)
-        entry["output"] = _qc(t.output)
-    return out
+    claim_folder(folder, force=force, what="album")
+    for s in srcs:
+        audio_info(s)  # every input readable before anything is written
+    parent = folder.parent if str(folder.parent) else Path(".")
+    with output_folder(parent), tempfile.TemporaryDirectory(
+            prefix=f".{folder.name}.", dir=parent) as tmp:
+        staged = Path(tmp) / folder.name
+        result = master_album([AlbumSong(s, title=s.stem) for s in srcs], staged,
+                              target_lufs=tgt.lufs, ceiling_dbtp=tgt.ceiling_dbtp,
+                              allowance_db=allowance_db, gap_s=gap_s,
+                              bit_depth=24 if bit_depth is None else bit_depth,
+                              album_title=album_title, performer=performer,
+                              progress=progress)
+        with replaced_folder(folder) as new:
+            for item in staged.iterdir():
+                item.replace(new / item.name)
+
+    def moved(p: Path) -> Path:
+        return folder / p.name
+
+    tracks = tuple(
+        AlbumTrackReport(source=t.song.source, output=moved(t.output), title=t.song.title,
+                         input=measure(t.song.source), measured=measure(moved(t.output)),
+                         start_s=t.start_frame / result.sample_rate,
+                         max_gain_reduction_db=t.max_gain_reduction_db)
+        for t in result.tracks)
+    return AlbumReport(folder=folder, album_file=moved(result.album_file),
+                       cue_file=moved(result.cue_file), target=tgt, gain_db=result.gain_db,
+                       reached=result.reached, shortfall_lu=result.shortfall_lu,
+                       tracks=tracks, warnings=tuple(result.warnings))
 
 
-def convert(source: str | Path, output: str | Path, **kwargs: Any) -> dict[str, Any]:
-    """Convert a file (see :func:`mixdown.delivery.convert.convert_file`); returns a dict with
-    ``input`` and ``output`` analysis."""
+def convert(
+    source: str | Path,
+    output: str | Path,
+    *,
+    bit_depth: int | None = None,
+    sample_rate: int | None = None,
+    dither: str | None = None,
+    gain_db: float = 0.0,
+    normalize_dbtp: float | None = None,
+    mp3_bitrate_kbps: int = 320,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> ConvertReport:
+    """Convert a file: sample rate, bit depth, dither, format (never clips silently).
+
+    Parameters are :func:`mixdown.delivery.convert.convert_file`'s. The output's folder is
+    created if missing; the output is replaced atomically and never left partial or empty.
+
+    Returns
+    -------
+    ConvertReport
+    """
     src = Path(source)
-    res = convert_file(src, output, **kwargs)
-    return {**res.as_dict(), "input": _qc(src), "output": _qc(res.output)}
+    dst = Path(output)
+    check_output_file(dst)
+    audio_info(src)  # a bad input fails before any folder is made
+    with output_folder(dst.parent):
+        res = convert_file(src, dst, bit_depth=bit_depth, sample_rate=sample_rate,
+                           dither=dither, gain_db=gain_db, normalize_dbtp=normalize_dbtp,
+                           mp3_bitrate_kbps=mp3_bitrate_kbps, seed=seed, progress=progress)
+    return ConvertReport(res, measure(src), measure(res.output))

@@ -1,28 +1,82 @@
-"""Use case: render a project to an audio file (and stems), with a QC sidecar."""
+"""Use case: render a project to an audio file (and stems), with a QC sidecar.
+
+:func:`plan_render` turns the options into a :class:`RenderPlan` (validated once, nothing
+written); :func:`run_render` carries a plan out; :func:`render_project` does both.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from mixdown.core.errors import FormatError, ModelError, ParameterError
+import numpy as np
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import ModelError, ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.engine.compile import RenderSpec, compile_project
-from mixdown.engine.graph import DEFAULT_BLOCK_FRAMES
+from mixdown.engine.graph import DEFAULT_BLOCK_FRAMES, RenderGraph
 from mixdown.engine.render import render
 from mixdown.io.audio import AudioWriter, format_for_path
 from mixdown.model.project import Project
+from mixdown.services.loaded import open_any
+from mixdown.services.outputs import (
+    check_output_file,
+    output_folder,
+    qc_path_for,
+    replaced_folder,
+    stems_folder,
+)
+from mixdown.services.premaster import LoudnessTarget, master_premaster
 
 BIT_DEPTHS = (16, 24, 32)
+StemsMode = Literal["buses", "tracks"]
+STEMS_MODES: tuple[str, ...] = ("buses", "tracks")
+Progress = Callable[[int, int], None]
+
+__all__ = ["BIT_DEPTHS", "STEMS_MODES", "RenderPlan", "RenderReport", "StemsMode", "load",
+           "plan_render", "qc_path_for", "render_audio", "render_project",
+           "render_stems_audio", "run_render", "stems_folder"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RenderReport:
-    """What a render wrote and measured."""
+    """What a render wrote and measured.
+
+    Attributes
+    ----------
+    output : Path
+        The file written.
+    sample_rate : int
+        Hz.
+    channels : int
+        Channel count.
+    frames : int
+        Length in frames (``duration_s`` in seconds).
+    format : str
+        ``wav``, ``flac``, ``mp3``, ``aiff``...
+    bit_depth : int
+        16, 24 or 32 (float); lossy formats have none to speak of.
+    stems : tuple of Path
+        The stem files (empty without stems).
+    qc : dict
+        The QC sidecar's content (``mixdown analyze --json`` keys), empty with ``qc=False``.
+    qc_path : Path or None
+        The sidecar, ``<output>.qc.json``.
+    summary : str
+        One line: loudness, LRA, true peak.
+    warnings : tuple of str
+        The render's own warnings (clipping, a target not reached...).
+    qc_warnings : tuple of str
+        The QC analyzer's warnings (DC offset, clipping, silence...), also in the sidecar.
+    master : dict or None
+        With a loudness target: what mastering did (:meth:`MasterResult.as_dict`).
+    """
 
     output: Path
     sample_rate: int
@@ -30,54 +84,138 @@ class RenderReport:
     frames: int
     format: str
     bit_depth: int
-    stems: list[Path] = field(default_factory=list)
+    stems: tuple[Path, ...] = ()
     qc: dict[str, Any] = field(default_factory=dict)
     qc_path: Path | None = None
     summary: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    qc_warnings: tuple[str, ...] = ()
+    master: dict[str, Any] | None = None
 
     @property
     def duration_s(self) -> float:
         """Length of the output in seconds."""
         return self.frames / self.sample_rate
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description."""
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (what ``mixdown render --json`` prints)."""
         return {
             "output": str(self.output), "format": self.format, "bit_depth": self.bit_depth,
             "sample_rate": self.sample_rate, "channels": self.channels,
             "duration_s": self.duration_s, "stems": [str(s) for s in self.stems],
             "qc_file": str(self.qc_path) if self.qc_path else None, "qc": self.qc,
-            "summary": self.summary, "warnings": self.warnings,
+            "summary": self.summary, "warnings": list(self.warnings),
+            "qc_warnings": list(self.qc_warnings), "master": self.master,
         }
 
 
-def load(project: str | Path | Project, root: str | Path | None = None) -> tuple[Project, Path]:
-    """A project and the folder its assets resolve against."""
-    from mixdown.io.project import check_project, open_project
+@dataclass(frozen=True, slots=True)
+class RenderPlan:
+    """A render, decided and validated: what to render, where, and how.
 
-    if isinstance(project, Project):
-        folder = Path(root) if root is not None else Path.cwd()
-        check_project(project, folder, label="project")  # the checks a song.toml gets
-        return project, folder
+    Attributes
+    ----------
+    project : Project
+        The song.
+    root : Path
+        The folder its asset paths resolve against.
+    output : Path
+        The file to write.
+    fmt : str
+        Output format.
+    bit_depth : int
+        16, 24 or 32 (float).
+    spec : RenderSpec
+        Rate, range and block size for the engine.
+    stems : StemsMode or None
+        ``buses`` (what feeds the master), ``tracks`` (every track) or no stems.
+    target : LoudnessTarget or None
+        The ``[master]`` loudness target (None: the mix as it comes).
+    master_part : bool
+        For a section or range: master the part on its own (else the part is cut from the
+        whole song's master, at the level it has there).
+    workers : int or None
+        Render threads.
+    qc : bool
+        Meter the output and write the QC sidecar.
+    """
 
-    pf = open_project(project)
-    return pf.project, pf.root
+    project: Project
+    root: Path
+    output: Path
+    fmt: str
+    bit_depth: int
+    spec: RenderSpec
+    stems: StemsMode | None
+    target: LoudnessTarget | None
+    master_part: bool
+    workers: int | None
+    qc: bool
+
+    @property
+    def is_part(self) -> bool:
+        """A section or a range rather than the whole song."""
+        s = self.spec
+        return any(v is not None for v in (s.section, s.start_s, s.end_s, s.start, s.end))
+
+    @property
+    def cut_from_whole(self) -> bool:
+        """A part rendered at its level in the whole song's master."""
+        return self.target is not None and self.is_part and not self.master_part
 
 
-def stems_folder(output: Path) -> Path:
-    """``mix.wav`` -> ``mix.stems/``."""
-    return output.with_name(output.stem + ".stems")
+def load(project: str | Path | Project, root: str | Path | None = None
+         ) -> tuple[Project, Path]:
+    """A project and the folder its assets resolve against (see
+    :func:`mixdown.services.loaded.open_any`)."""
+    return open_any(project, root)
 
 
-def qc_path_for(output: Path) -> Path:
-    """``mix.wav`` -> ``mix.qc.json``."""
-    return output.with_name(output.stem + ".qc.json")
+def plan_render(
+    project: str | Path | Project,
+    output: str | Path,
+    *,
+    fmt: str | None = None,
+    bit_depth: int | None = None,
+    sample_rate: int | None = None,
+    stems: bool = False,
+    stems_mode: StemsMode = "buses",
+    section: str | None = None,
+    start: float | str | None = None,
+    end: float | str | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    master: bool = True,
+    master_part: bool = False,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
+    workers: int | None = None,
+    root: str | Path | None = None,
+    qc: bool = True,
+) -> RenderPlan:
+    """Check the options of a render and load its project; nothing is written.
 
-
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in name).strip(" .")
-    return keep or "stem"
+    The parameters are :func:`render_project`'s.
+    """
+    out = Path(output)
+    fmt_name = format_for_path(out, fmt)
+    depth = 24 if bit_depth is None else bit_depth
+    if depth not in BIT_DEPTHS:
+        raise ParameterError(f"bit depth must be 16, 24 or 32, got {depth}")
+    if fmt_name == "flac" and depth == 32:
+        raise ParameterError("FLAC holds 16 or 24 bits; use --bit-depth 24 or a WAV output")
+    if stems_mode not in STEMS_MODES:
+        raise ParameterError(f"stems mode must be 'buses' or 'tracks', got {stems_mode!r}")
+    check_output_file(out)
+    if section is not None and any(v is not None for v in (start, end, start_s, end_s)):
+        raise ParameterError("give either a section or a start/end range, not both")
+    proj, proj_root = load(project, root)
+    _refuse_own_files(proj, proj_root, out, stems)
+    spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
+                      start=start, end=end, block_frames=block_frames)
+    return RenderPlan(project=proj, root=proj_root, output=out, fmt=fmt_name, bit_depth=depth,
+                      spec=spec, stems=stems_mode if stems else None,
+                      target=master_target(proj, proj_root) if master else None,
+                      master_part=master_part, workers=workers, qc=qc)
 
 
 def render_project(
@@ -88,16 +226,18 @@ def render_project(
     bit_depth: int | None = None,
     sample_rate: int | None = None,
     stems: bool = False,
+    stems_mode: StemsMode = "buses",
     section: str | None = None,
-    start_s: float | None = None,
-    end_s: float | None = None,
     start: float | str | None = None,
     end: float | str | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
     master: bool = True,
+    master_part: bool = False,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     workers: int | None = None,
     root: str | Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     qc: bool = True,
 ) -> RenderReport:
     """Render ``project`` (a folder, a song.toml or a :class:`Project`) to ``output``.
@@ -112,112 +252,267 @@ def render_project(
     sample_rate : int, optional
         44100, 48000, 88200 or 96000 Hz; default the song's.
     stems : bool
-        Also write each signal feeding the master into ``<output stem>.stems/``.
+        Also write stems into ``<output stem>.stems/`` (replacing that folder).
+    stems_mode : {"buses", "tracks"}
+        ``buses``: each signal feeding the master (they sum to the mix). ``tracks``: every
+        track post-fader, dry of the buses it feeds (they do not sum to the mix when buses
+        process them).
     section : str, optional
         Render one marker's section.
     start, end : position, optional
         Render a range: beats, ``"bar:beat"`` or ``"<seconds>s"``.
+    start_s, end_s : float, optional
+        A range in seconds.
     master : bool
-        Apply the master's loudness target if the song sets one.
+        Apply the ``[master]`` loudness target if the song sets one.
+    master_part : bool
+        A section or range is cut from the whole song's master (its level in the song); with
+        ``master_part`` it is mastered on its own to the target.
+    block_frames : int
+        Frames per processing block (the output does not depend on it).
+    workers : int, optional
+        Render threads (default: the CPU count, at most 8).
+    root : Path, optional
+        The folder asset paths resolve against, for a :class:`Project` not loaded from one.
     progress : callable, optional
         Called as ``progress(done_frames, total_frames)``.
+    qc : bool
+        Meter the output and write ``<output>.qc.json``.
 
     Returns
     -------
     RenderReport
     """
-    out = Path(output)
-    fmt_name = format_for_path(out, fmt)
-    depth = 24 if bit_depth is None else bit_depth
-    if depth not in BIT_DEPTHS:
-        raise ParameterError(f"bit depth must be 16, 24 or 32, got {depth}")
-    if fmt_name == "flac" and depth == 32:
-        raise ParameterError("FLAC holds 16 or 24 bits; use --bit-depth 24 or a WAV output")
-    if not out.parent.exists():
-        raise FormatError(f"{out}: the folder {out.parent} does not exist; create it first", out)
-    if out.is_dir():
-        raise FormatError(f"{out}: is a folder; give a file name such as {out / 'mix.wav'}", out)
-    proj, proj_root = load(project, root)
-    _refuse_own_files(proj, proj_root, out, stems)
-    if section is not None and (start is not None or end is not None):
-        raise ParameterError("give either a section or a start/end range, not both")
-    spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
-                      start=start, end=end, block_frames=block_frames)
-    graph = compile_project(proj, spec, root=proj_root)
+    plan = plan_render(project, output, fmt=fmt, bit_depth=bit_depth, sample_rate=sample_rate,
+                       stems=stems, stems_mode=stems_mode, section=section, start=start,
+                       end=end, start_s=start_s, end_s=end_s, master=master,
+                       master_part=master_part, block_frames=block_frames, workers=workers,
+                       root=root, qc=qc)
+    return run_render(plan, progress=progress)
+
+
+def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderReport:
+    """Carry out a :class:`RenderPlan`. Everything is written into a work folder beside the
+    output first; the output, its QC sidecar and its stems folder then replace the old ones
+    (each atomically), so a failed render leaves them as they were."""
+    out = plan.output
+    graph = compile_project(plan.project, plan.spec, root=plan.root)
+    span = (graph.start_frame, graph.end_frame)
+    if plan.cut_from_whole:  # the whole song renders; the part is cut from its master
+        graph.close()
+        whole = replace(plan.spec, section=None, start=None, end=None, start_s=None,
+                        end_s=None)
+        graph = compile_project(plan.project, whole, root=plan.root)
     sr, ch = graph.sample_rate, graph.channels
-    target = _master_target(proj, proj_root) if master else None
-
-    writers: list[AudioWriter] = []
-    stem_paths: list[Path] = []
-    stem_sinks: dict[int, Callable[[Any], None]] = {}
-    analyzer = _analyzer(sr, ch) if qc and target is None else None
-    try:
-        if stems:
-            folder = stems_folder(out)
-            folder.mkdir(exist_ok=True)
-            used: set[str] = set()
-            for k, node in enumerate(graph.stem_nodes()):
-                name = _safe_name(node.name)
-                while name.lower() in used:
-                    name += "_"
-                used.add(name.lower())
-                p = folder / f"{k + 1:02d} {name}.{'wav' if fmt_name == 'mp3' else fmt_name}"
-                w = AudioWriter(p, sr, ch, bit_depth=depth if fmt_name != "mp3" else 24,
-                                dither="tpdf" if depth == 16 else "none", dither_seed=k + 1)
-                writers.append(w)
-                stem_paths.append(p)
-                stem_sinks[node.index] = w.write
-        total = graph.frames
-        done = 0
-
-        if target is None:
-            main = AudioWriter(out, sr, ch, fmt=fmt_name, bit_depth=depth,
-                               dither="tpdf" if depth == 16 else "none")
-            writers.append(main)
-
-            def consume(block: Any) -> None:
-                nonlocal done
-                main.write(block)
-                if analyzer is not None:
-                    analyzer.push(block)
-                done += block.shape[1]
-                if progress:
-                    progress(done, total)
-
-            # Encoding and metering run on a second thread, beside the render's workers.
-            with Consumer(consume) as consumer:
-                render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
-                       stem_sinks=stem_sinks, workers=workers)
-            clipped = main.clipped_samples
-            for w in writers:
+    frames = span[1] - span[0]
+    warnings = list(graph.warnings)
+    with output_folder(out.parent), tempfile.TemporaryDirectory(
+            prefix=".mixdown-", dir=out.parent) as tmp:
+        work = Path(tmp)
+        staged = work / f"output{out.suffix}"  # moved over the output once all is done
+        stem_dir = work / "stems"
+        stem_writers, stem_paths, stem_sinks = _stem_sinks(plan, graph, stem_dir, span)
+        try:
+            if plan.target is None:
+                analyzer, clipped = _render_plain(plan, staged, graph, stem_sinks, progress)
+                if clipped:
+                    warnings.append(f"{clipped} samples clipped at full scale in {out.name}; "
+                                    "lower the master or set a loudness target")
+                mastered = None
+            else:
+                analyzer, mastered = _render_mastered(plan, staged, graph, span, stem_sinks,
+                                                      work, progress)
+                warnings += mastered.warnings
+            for w in stem_writers:
                 w.close()
-            warnings = list(graph.warnings)
-            if clipped:
-                warnings.append(f"{clipped} samples clipped at full scale in {out.name}; "
-                                "lower the master or set a loudness target")
-        else:
-            warnings, mastered_analyzer = _render_mastered(
-                graph, out, fmt_name, depth, target, stem_sinks, writers, block_frames,
-                workers, qc, progress)
-            analyzer = mastered_analyzer
+        except BaseException:
+            for w in stem_writers:
+                w.abort()
+            raise
+        qc_data: dict[str, Any] = {}
+        summary = ""
+        qc_warnings: tuple[str, ...] = ()
+        if analyzer is not None:
+            result = analyzer.result()
+            qc_warnings = tuple(result.warnings)
+            qc_data = {"file": str(out), **result.as_dict()}
+            qc_data["warnings"] = list(qc_data.get("warnings", [])) + warnings
+            summary = result.summary()
+        staged.replace(out)
+        if qc_data:
+            _write_json(qc_path_for(out), qc_data)
+        if plan.stems is not None:
+            dest = stems_folder(out)
+            with replaced_folder(dest) as new:
+                for p in stem_paths:
+                    p.replace(new / p.name)
+            stem_paths = [stems_folder(out) / p.name for p in stem_paths]
+    return RenderReport(output=out, sample_rate=sr, channels=ch, frames=frames,
+                        format=plan.fmt, bit_depth=plan.bit_depth, stems=tuple(stem_paths),
+                        qc=qc_data, qc_path=qc_path_for(out) if analyzer is not None else None,
+                        summary=summary, warnings=tuple(warnings), qc_warnings=qc_warnings,
+                        master=mastered.as_dict() if mastered is not None else None)
+
+
+def _stem_sinks(plan: RenderPlan, graph: RenderGraph, folder: Path, span: tuple[int, int]
+                ) -> tuple[list[AudioWriter], list[Path], dict[int, Callable[[Any], None]]]:
+    """Writers for the stems (in a work folder), and the engine's sinks feeding them."""
+    if plan.stems is None:
+        return [], [], {}
+    folder.mkdir()
+    nodes = (graph.stem_nodes() if plan.stems == "buses"
+             else [n for n in graph.nodes if n.kind == "track"])
+    writers: list[AudioWriter] = []
+    paths: list[Path] = []
+    sinks: dict[int, Callable[[Any], None]] = {}
+    used: set[str] = set()
+    ext = "wav" if plan.fmt == "mp3" else plan.fmt
+    for k, node in enumerate(nodes):
+        name = _safe_name(node.name)
+        while name.lower() in used:
+            name += "_"
+        used.add(name.lower())
+        p = folder / f"{k + 1:02d} {name}.{ext}"
+        w = AudioWriter(p, graph.sample_rate, graph.channels,
+                        bit_depth=plan.bit_depth if plan.fmt != "mp3" else 24,
+                        dither="tpdf" if plan.bit_depth == 16 else "none", dither_seed=k + 1)
+        writers.append(w)
+        paths.append(p)
+        sink = w.write
+        if plan.cut_from_whole:
+            sink = _cut(w.write, span[0] - graph.start_frame, span[1] - graph.start_frame)
+        sinks[node.index] = sink
+    return writers, paths, sinks
+
+
+def _cut(sink: Callable[[Any], None], first: int, last: int) -> Callable[[Any], None]:
+    """A sink that passes on only frames ``[first, last)`` of the stream it receives."""
+    pos = 0
+
+    def push(block: AudioArray) -> None:
+        nonlocal pos
+        a, b = max(first, pos), min(last, pos + block.shape[1])
+        if a < b:
+            sink(block[:, a - pos:b - pos])
+        pos += block.shape[1]
+
+    return push
+
+
+def _render_plain(plan: RenderPlan, dest: Path, graph: RenderGraph,
+                  stem_sinks: dict[int, Callable[[Any], None]], progress: Progress | None
+                  ) -> tuple[Any, int]:
+    """The mix as it comes (no loudness target): returns the QC analyzer and the number of
+    samples clipped."""
+    total = graph.frames
+    analyzer = _analyzer(graph.sample_rate, graph.channels) if plan.qc else None
+    main = AudioWriter(dest, graph.sample_rate, graph.channels, fmt=plan.fmt,
+                       bit_depth=plan.bit_depth, dither="tpdf" if plan.bit_depth == 16 else "none")
+    done = 0
+
+    def consume(block: AudioArray) -> None:
+        nonlocal done
+        main.write(block)
+        if analyzer is not None:
+            analyzer.push(block)
+        done += block.shape[1]
+        if progress:
+            progress(done, total)
+
+    try:
+        # Encoding and metering run on a second thread, beside the render's workers.
+        with Consumer(consume) as consumer:
+            render(graph, lambda b: consumer.put(b.copy()), block_frames=plan.spec.block_frames,
+                   stem_sinks=stem_sinks, workers=plan.workers)
     except BaseException:
-        for w in writers:
-            w.abort()
-        if stems:
-            folder = stems_folder(out)
-            if folder.exists() and not any(folder.iterdir()):
-                folder.rmdir()
+        main.abort()
         raise
-    report = RenderReport(output=out, sample_rate=sr, channels=ch, frames=total,
-                          format=fmt_name, bit_depth=depth, stems=stem_paths, warnings=warnings)
-    if analyzer is not None:
-        result = analyzer.result()
-        report.qc = {"file": str(out), **result.to_dict()}
-        report.qc["warnings"] = list(report.qc.get("warnings", [])) + warnings
-        report.summary = result.summary()
-        report.qc_path = qc_path_for(out)
-        _write_json(report.qc_path, report.qc)
-    return report
+    main.close()
+    return analyzer, main.clipped_samples
+
+
+def _render_mastered(plan: RenderPlan, dest: Path, graph: RenderGraph,
+                     span: tuple[int, int],
+                     stem_sinks: dict[int, Callable[[Any], None]], work: Path,
+                     progress: Progress | None) -> tuple[Any, Any]:
+    """Render the pre-target mix and master it to the target by measurement
+    (:func:`~mixdown.services.premaster.master_premaster`). A part cut from the whole song
+    is mastered whole into the work folder, then frames ``span`` are copied out.
+
+    Returns the QC analyzer that watched what was written, and the ``MasterResult``.
+    """
+    assert plan.target is not None
+    sr, ch, total = graph.sample_rate, graph.channels, graph.frames
+
+    def produce(push: Callable[[AudioArray], None]) -> None:
+        with Consumer(push) as consumer:
+            render(graph, lambda b: consumer.put(b.copy()), block_frames=plan.spec.block_frames,
+                   stem_sinks=stem_sinks, workers=plan.workers)
+
+    def step(fraction: float) -> None:
+        if progress:
+            progress(int(fraction * total), total)
+
+    if not plan.cut_from_whole:
+        result = master_premaster(produce, dest, target=plan.target, workdir=work,
+                                  sample_rate=sr, channels=ch, fmt=plan.fmt,
+                                  bit_depth=plan.bit_depth, qc=plan.qc, progress=step)
+        return result.analyzer, result
+    whole = work / "whole-master.wav"
+    result = master_premaster(produce, whole, target=plan.target, workdir=work,
+                              sample_rate=sr, channels=ch, bit_depth=32, progress=step)
+    analyzer = _analyzer(sr, ch) if plan.qc else None
+    first = span[0] - graph.start_frame
+    _copy_span(whole, dest, plan, first, first + span[1] - span[0], analyzer)
+    return analyzer, result
+
+
+def _copy_span(source: Path, dest: Path, plan: RenderPlan, first: int, last: int,
+               analyzer: Any) -> None:
+    """Copy frames ``[first, last)`` of ``source`` (zeros past its end) into the output."""
+    from mixdown.io.audio import iter_blocks
+
+    info_ch = None
+    pos = 0
+    writer: AudioWriter | None = None
+    try:
+        for block in iter_blocks(source, plan.spec.block_frames):
+            if writer is None:
+                info_ch = block.shape[0]
+                writer = _part_writer(plan, dest, source, info_ch)
+            a, b = max(first, pos), min(last, pos + block.shape[1])
+            if a < b:
+                piece = np.ascontiguousarray(block[:, a - pos:b - pos])
+                writer.write(piece)
+                if analyzer is not None:
+                    analyzer.push(piece)
+            pos += block.shape[1]
+        if writer is None:
+            raise ModelError(f"{plan.output}: the song rendered no audio")
+        missing = last - max(first, pos)
+        if missing > 0:
+            pad = np.zeros((info_ch or 2, missing), np.float32)
+            writer.write(pad)
+            if analyzer is not None:
+                analyzer.push(pad)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    writer.close()
+
+
+def _part_writer(plan: RenderPlan, dest: Path, source: Path, channels: int) -> AudioWriter:
+    from mixdown.io.audio import audio_info
+
+    return AudioWriter(dest, audio_info(source).sample_rate, channels, fmt=plan.fmt,
+                       bit_depth=plan.bit_depth,
+                       dither="tpdf" if plan.bit_depth == 16 else "none")
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_ ." else "_" for c in name).strip(" .")
+    return keep or "stem"
 
 
 def _refuse_own_files(project: Project, root: Path, out: Path, stems: bool) -> None:
@@ -247,9 +542,9 @@ def _analyzer(sr: int, ch: int) -> Any:
     return Analyzer(sr, ch)
 
 
-def _master_target(project: Project, root: Path | None = None) -> tuple[float, float] | None:
-    """``(target_lufs, ceiling_dbtp)`` of ``[master]`` (None: no target), with the
-    project's ``targets.toml`` (in ``root``) applied as the loader applies it."""
+def master_target(project: Project, root: Path | None = None) -> LoudnessTarget | None:
+    """The ``[master]`` loudness target (None: none set), with the project's
+    ``targets.toml`` (in ``root``) applied as the loader applies it."""
     m = project.master
     if m.target is None and m.target_lufs is None:
         return None
@@ -265,61 +560,7 @@ def _master_target(project: Project, root: Path | None = None) -> tuple[float, f
         ceiling = m.ceiling_dbtp
     if not (math.isfinite(lufs) and math.isfinite(ceiling)):
         raise ModelError("master: target_lufs and ceiling_dbtp must be finite")
-    return lufs, ceiling
-
-
-def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
-                     target: tuple[float, float], stem_sinks: dict[int, Any],
-                     writers: list[AudioWriter], block_frames: int, workers: int | None,
-                     qc: bool, progress: Callable[[int, int], None] | None
-                     ) -> tuple[list[str], Any]:
-    """Render the pre-target mix to a temporary float file while measuring it, then master
-    it to the target by measurement (:func:`~mixdown.mastering.normalize.master_to_target`).
-
-    Returns the warnings and the QC analyzer that watched the master that was written.
-    """
-    import tempfile
-
-    from mixdown.analysis.loudness import LoudnessMeter
-    from mixdown.mastering.normalize import master_to_target
-
-    sr, ch = graph.sample_rate, graph.channels
-    total = graph.frames
-    with tempfile.TemporaryDirectory(prefix=".mixdown-", dir=out.parent) as tmp:
-        pre = Path(tmp) / "premaster.wav"
-        w = AudioWriter(pre, sr, ch, bit_depth=32)
-        meter = LoudnessMeter(sr, ch)
-        done = 0
-
-        def consume(block: Any) -> None:
-            nonlocal done
-            w.write(block)
-            meter.push(block)
-            done += block.shape[1]
-            if progress:
-                progress(done // 2, total)
-
-        try:
-            with Consumer(consume) as consumer:
-                render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
-                       stem_sinks=stem_sinks, workers=workers)
-        except BaseException:
-            w.abort()
-            raise
-        w.close()
-        for sw in writers:
-            sw.close()
-
-        def master_progress(fraction: float) -> None:
-            if progress:
-                progress(total // 2 + int(fraction * (total - total // 2)), total)
-
-        result = master_to_target(
-            pre, out, target_lufs=target[0], ceiling_dbtp=target[1], fmt=fmt_name,
-            bit_depth=depth, analyzer_factory=(lambda: _analyzer(sr, ch)) if qc else None,
-            input_lufs=meter.integrated_lufs(), input_true_peak_dbtp=math.nan,  # not needed
-            progress=master_progress)
-    return list(result.warnings), result.analyzer
+    return LoudnessTarget(lufs, ceiling)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -114,7 +114,7 @@ def test_silence_is_flagged_and_serialises_as_null() -> None:
     r = analyze_array(np.zeros((2, 48_000 * 4), np.float32), 48_000)
     assert r.integrated_lufs == -math.inf and r.true_peak_dbtp == -math.inf
     assert any("silence" in w for w in r.warnings)
-    text = json.dumps(to_jsonable(r.to_dict()), allow_nan=False)
+    text = json.dumps(to_jsonable(r.as_dict()), allow_nan=False)
     d = json.loads(text)
     assert d["integrated_lufs"] is None and d["plr_db"] is None and d["true_peak_dbtp"] is None
     assert r.summary() == "-inf LUFS, LRA 0.0 LU, -inf dBTP"
@@ -127,14 +127,14 @@ def test_too_short_for_a_gating_block_is_flagged(tone) -> None:
     assert r.true_peak_dbtp == pytest.approx(-20.0, abs=0.05)
 
 
-def test_to_dict_has_the_issue_keys_and_series_on_request(tone) -> None:
+def test_as_dict_has_the_issue_keys_and_series_on_request(tone) -> None:
     x = tone(-14.0, 3.5)
-    plain = analyze_array(x, 48_000).to_dict()
+    plain = analyze_array(x, 48_000).as_dict()
     assert plain.keys() >= ISSUE_KEYS
     assert "momentary" not in plain and "file" not in plain
     assert isinstance(plain["clipped_samples"], int)
     assert isinstance(plain["dc_offset"], list) and len(plain["dc_offset"]) == 2
-    with_series = analyze_array(x, 48_000, series=True).to_dict()
+    with_series = analyze_array(x, 48_000, series=True).as_dict()
     first = with_series["momentary"][0]
     assert first[0] == pytest.approx(0.4) and first[1] == pytest.approx(-14.0, abs=0.1)
     assert with_series["short_term"][-1][0] == pytest.approx(3.5)

@@ -31,7 +31,7 @@ def test_analyze_file_streams_the_same_figures_as_the_array(tmp_path) -> None:
     path = _wav(tmp_path / "tone.wav", x)
     from_file = analyze_file(path)
     assert isinstance(from_file, QCResult) and from_file.file == str(path)
-    assert from_file.to_dict()["file"] == str(path)
+    assert from_file.as_dict()["file"] == str(path)
     from_array = analyze_array(x, 48_000)
     assert from_file.integrated_lufs == from_array.integrated_lufs
     assert from_file.true_peak_dbtp == from_array.true_peak_dbtp
