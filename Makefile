@@ -37,7 +37,7 @@ install-test: $(VENV)/.installed-test
 demo: install
 	@mkdir -p examples/demo/renders
 	$(BIN)/mixdown render examples/demo -o $(DEMO_OUT) --stems
-	@echo "demo rendered: $(DEMO_OUT) (stems in examples/demo/renders/demo.stems/)"
+	@echo "demo rendered: $(DEMO_OUT) (stems in examples/demo/renders/demo.stems/, QC in $(DEMO_OUT).qc.json)"
 
 test: install-test
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

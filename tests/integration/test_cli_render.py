@@ -85,7 +85,7 @@ def test_render_wav_with_qc_and_stems(project: Path, tmp_path: Path) -> None:
     assert stems == ["01 Tone.wav", "02 Space.wav"]
     total = sum(sf.read(s, always_2d=True)[0] for s in report["stems"])
     np.testing.assert_allclose(total, audio, atol=2e-6)  # 24-bit quantisation
-    qc = json.loads((tmp_path / "out" / "mix.qc.json").read_text())
+    qc = json.loads((tmp_path / "out" / "mix.wav.qc.json").read_text())
     assert qc["true_peak_dbtp"] >= 20 * math.log10(expected_peak) - 0.01
     assert report["summary"].endswith("dBTP")
 

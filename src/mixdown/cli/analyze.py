@@ -72,14 +72,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure loudness (BS.1770-4 / EBU R128), true peak, LRA and QC figures of FILES.
 
-        Exit code 3 if any file could not be analysed (the others are still reported).
+        Exit code 1 if the one file could not be analysed; with several files, 3 if some
+        could not (the others are still reported).
         """
         from mixdown.services.analyze import analyze_files, total_frames
 
         with progress_bar("analysing", total=max(1, total_frames(files)),
                           enabled=sys.stderr.isatty()) as advance:
-            entries = analyze_files(files, series=series, report_dir=report, target=target,
+            results = analyze_files(files, series=series, report_dir=report, target=target,
                                     progress=advance)
+        entries = [r.as_dict() for r in results]
         failed = [e for e in entries if "error" in e]
         for e in failed:
             one_line = " ".join(str(e["error"]).split())
@@ -93,4 +95,4 @@ def register(app: typer.Typer) -> None:
             if report is not None and len(entries) > len(failed):
                 typer.echo(f"report: {Path(report) / 'index.html'}")
         if failed:
-            raise typer.Exit(code=3)
+            raise typer.Exit(code=1 if len(files) == 1 else 3)

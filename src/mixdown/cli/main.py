@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
+import typer.main
 
 from mixdown.core.errors import MixdownError
 
@@ -23,8 +25,21 @@ app = typer.Typer(
 
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from mixdown import __version__
+
+        typer.echo(f"mixdown {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error "
+                               "(also after the command, or MIXDOWN_DEBUG=1)."),
+) -> None:
     """mixdown: render, master, analyse and deliver songs from song.toml projects."""
 
 
@@ -50,6 +65,29 @@ def _register() -> None:
 _register()
 
 
+def _label(param: Any) -> str | None:
+    """A plain help label: none for a flag or an argument, PATH/INT/NUMBER/TEXT for a value
+    (typer's own would be ``<bool>``, ``<list[Path]>``...)."""
+    if getattr(param, "is_flag", False) or param.param_type_name == "argument":
+        return None
+    kind = str(param.display_type(None)).lower()  # typer's own label, such as "<path>"
+    for word, label in (("path", "PATH"), ("int", "INT"), ("float", "NUMBER")):
+        if word in kind:
+            return label
+    return "TEXT"
+
+
+def command() -> Any:
+    """The click command of ``app``, with plain help labels (no ``<bool>`` type tags)."""
+    group = typer.main.get_command(app)
+    for cmd in [group, *getattr(group, "commands", {}).values()]:
+        help_option = cmd.get_help_option(cmd.context_class(cmd))
+        for param in [*cmd.params, *([help_option] if help_option is not None else [])]:
+            label = param.metavar if param.metavar is not None else _label(param)
+            param.display_type_rich = lambda ctx, label=label: label
+    return group
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mixdown`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -58,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         args.remove("--debug")
     try:
         # standalone mode: typer prints usage errors itself and exits 2; ours land below.
-        app(args=args, prog_name="mixdown", standalone_mode=True)
+        command().main(args=args, prog_name="mixdown", standalone_mode=True)
     except MixdownError as exc:
         if debug:
             raise

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mixdown.cli.output import print_json, progress_bar, stderr
+from mixdown.cli.output import print_json, progress_bar, warn
+
+if TYPE_CHECKING:
+    from mixdown.analysis.qc import QCResult
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON on stdout.")]
 
@@ -25,14 +28,9 @@ def _n(value: Any, unit: str, digits: int = 1) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def _levels(qc: dict[str, Any]) -> str:
-    return (f"{_n(qc['integrated_lufs'], 'LUFS')}, LRA {_n(qc['loudness_range_lu'], 'LU')}, "
-            f"{_n(qc['true_peak_dbtp'], 'dBTP')}")
-
-
-def _warn(lines: list[str]) -> None:
-    for w in lines:
-        stderr.print(f"warning: {w}", markup=False)
+def _levels(qc: QCResult) -> str:
+    return (f"{_n(qc.integrated_lufs, 'LUFS')}, LRA {_n(qc.loudness_range_lu, 'LU')}, "
+            f"{_n(qc.true_peak_dbtp, 'dBTP')}")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +39,8 @@ def register(app: typer.Typer) -> None:
     @app.command("master")
     def master_cmd(
         inputs: Annotated[list[Path], typer.Argument(
-            help="The mix to master (several with --album).", show_default=False)],
+            help="The mix to master (several with --album).", show_default=False,
+            metavar="IN")],
         output: Annotated[Path, typer.Option(
             "-o", "--output", help="The master file (a folder with --album).")],
         target: Annotated[str | None, typer.Option(
@@ -71,6 +70,9 @@ def register(app: typer.Typer) -> None:
             "--bit-depth", help="16 (TPDF dither), 24 or 32 (float). Default 24.")] = None,
         gap: Annotated[float, typer.Option(
             "--gap", help="Seconds of silence between album songs.")] = 2.0,
+        force: Annotated[bool, typer.Option(
+            "--force", help="With --album: replace what a non-empty album folder holds.")
+        ] = False,
         json_out: JsonOpt = False,
     ) -> None:
         """Master IN to a loudness target, proven by measurement, under a true-peak ceiling."""
@@ -92,17 +94,21 @@ def register(app: typer.Typer) -> None:
 
                 result = master_album_files(inputs, output, target=target,
                                             ceiling_dbtp=ceiling, allowance_db=allowance,
-                                            gap_s=gap, bit_depth=bit_depth, progress=step)
+                                            gap_s=gap, bit_depth=bit_depth, force=force,
+                                            progress=step)
             if json_out:
-                print_json(result)
+                print_json(result.as_dict())
             else:
-                for t in result["tracks"]:
-                    typer.echo(f"{t['output']}: {_levels(t['output'])} "
-                               f"(was {_n(t['input_lufs'], 'LUFS')})")
-                typer.echo(f"album {result['album_file']}, cue {result['cue_file']}; gain "
-                           f"{result['gain_db']:+.1f} dB")
-                _warn(result["warnings"])
+                for t in result.tracks:
+                    typer.echo(f"{t.output}: {_levels(t.measured)} "
+                               f"(was {_n(t.input.integrated_lufs, 'LUFS')})")
+                typer.echo(f"album {result.album_file}, cue {result.cue_file}; gain "
+                           f"{result.gain_db:+.1f} dB")
+                warn(result.warnings)
             return
+        if force:
+            raise typer.BadParameter("--force is for --album (a single master is replaced "
+                                     "atomically anyway)", param_hint="--force")
         if len(inputs) != 1:
             raise typer.BadParameter(f"give one input (got {len(inputs)}); for several songs "
                                      "use --album", param_hint="IN")
@@ -118,17 +124,17 @@ def register(app: typer.Typer) -> None:
                                  dynamics_amount=dynamics_amount, width_amount=width_amount,
                                  allowance_db=allowance, bit_depth=bit_depth, progress=step)
         if json_out:
-            print_json(result)
+            print_json(result.as_dict())
             return
-        t = result["target"]
-        typer.echo(f"in   {_levels(result['input'])}")
-        typer.echo(f"out  {_levels(result['output'])}  -> {output}")
-        typer.echo(f"target {t['name']} ({_n(t['lufs'], 'LUFS')}, ceiling "
-                   f"{_n(t['ceiling_dbtp'], 'dBTP')}): gain {result['gain_db']:+.1f} dB, peak "
-                   f"gain reduction {result['max_gain_reduction_db']:.1f} dB")
-        for line in result["summary"]:
+        t = result.target
+        typer.echo(f"in   {_levels(result.input)}")
+        typer.echo(f"out  {_levels(result.measured)}  -> {output}")
+        typer.echo(f"target {t.name} ({_n(t.lufs, 'LUFS')}, ceiling "
+                   f"{_n(t.ceiling_dbtp, 'dBTP')}): gain {result.gain_db:+.1f} dB, peak "
+                   f"gain reduction {result.max_gain_reduction_db:.1f} dB")
+        for line in result.summary:
             typer.echo(f"match {line}")
-        _warn(result["warnings"])
+        warn(result.warnings)
 
     @app.command("convert")
     def convert_cmd(
@@ -162,14 +168,14 @@ def register(app: typer.Typer) -> None:
                              dither=dither, gain_db=gain, normalize_dbtp=normalize,
                              progress=step)
         if json_out:
-            print_json(result)
+            print_json(result.as_dict())
             return
-        depth = {None: "", 32: "float "}.get(result["bit_depth"], f"{result['bit_depth']}-bit ")
-        typer.echo(f"wrote {result['output'].get('file', output)} "
-                   f"({depth}{result['format'].upper()}, "
-                   f"{result['sample_rate']} Hz, dither {result['dither']}"
-                   + (f", gain {result['gain_db']:+.2f} dB" if result["gain_db"] else "") + ")")
-        typer.echo(f"out  {_levels(result['output'])}")
+        r = result.result
+        depth = {None: "", 32: "float "}.get(r.bit_depth, f"{r.bit_depth}-bit ")
+        typer.echo(f"wrote {r.output} ({depth}{r.format.upper()}, {r.sample_rate} Hz, "
+                   f"dither {r.dither}" + (f", gain {r.gain_db:+.2f} dB" if r.gain_db else "")
+                   + ")")
+        typer.echo(f"out  {_levels(result.measured)}")
 
     @app.command("deliver")
     def deliver_cmd(
@@ -210,23 +216,23 @@ def register(app: typer.Typer) -> None:
                                      artist=artist, isrc=isrc, allowance_db=allowance,
                                      stems=not no_stems, force=force, progress=step)
         if json_out:
-            print_json(report)
+            print_json(report.as_dict())
         else:
-            for entry in report["targets"]:
-                m = entry["master"]
-                typer.echo(f"{entry['target']['name']}: {_n(m['output_lufs'], 'LUFS', 2)}, "
-                           f"{_n(m['output_true_peak_dbtp'], 'dBTP', 2)}")
-                for d in entry["deliverables"]:
-                    verdict = "ok  " if d["passed"] else "FAIL"
-                    extra = f" (re-made, margin {d['margin_db']:.2f} dB)" if d["remade"] else ""
-                    typer.echo(f"  {verdict} {d['path'] or d['deliverable']}{extra}")
-                    if d["error"]:
-                        typer.echo(f"       {d['error']}")
-            if report["stems"]:
-                s = report["stems"]
+            for entry in report.targets:
+                m = entry.master
+                typer.echo(f"{entry.target.name}: {_n(m.output_lufs, 'LUFS', 2)}, "
+                           f"{_n(m.output_true_peak_dbtp, 'dBTP', 2)}")
+                for d in entry.deliverables:
+                    verdict = "ok  " if d.passed else "FAIL"
+                    extra = f" (re-made, margin {d.margin_db:.2f} dB)" if d.remade else ""
+                    typer.echo(f"  {verdict} {d.path or d.spec.name}{extra}")
+                    if d.error:
+                        typer.echo(f"       {d.error}")
+            if report.stems:
+                s = report.stems
                 typer.echo(f"stems null test: residual {_n(s['residual_peak_dbfs'], 'dBFS')} "
                            f"({'ok' if s['passed'] else 'FAIL'})")
-            typer.echo(f"report {report['report']}")
-            _warn(report["warnings"])
-        if not report["passed"]:
+            typer.echo(f"report {report.report}")
+            warn(report.warnings)
+        if not report.passed:
             sys.exit(3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,9 +26,10 @@ def print_json(value: Any) -> None:
 def progress_bar(description: str, total: float, *, enabled: bool = True) -> Iterator[Any]:
     """A rich progress bar on stderr; yields ``advance(amount)``.
 
-    The bar appears only after the task has run for a second, so quick commands stay quiet.
+    The bar appears only after the task has run for a second, so quick commands stay quiet,
+    and only when stderr is a terminal.
     """
-    if not enabled:
+    if not enabled or not stderr.is_terminal:  # a bar in a log or pipe is noise
         yield lambda amount: None
         return
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
@@ -54,3 +55,9 @@ def progress_bar(description: str, total: float, *, enabled: bool = True) -> Ite
     finally:
         if started:
             progress.stop()
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Print warnings on stderr, one line each (``warning: ...``)."""
+    for w in lines:
+        stderr.print(f"warning: {' '.join(str(w).split())}", markup=False, soft_wrap=True)

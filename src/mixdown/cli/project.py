@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mixdown.cli.output import print_json, progress_bar, stderr
+from mixdown.cli.output import print_json, progress_bar, warn
 
 ProjectArg = Annotated[Path, typer.Argument(help="A project folder or its song.toml.",
                                             show_default=False)]
@@ -36,11 +36,17 @@ def register(app: typer.Typer) -> None:
     def new_cmd(
         folder: Annotated[Path, typer.Argument(help="The project folder to create.")],
         title: Annotated[str | None, typer.Option(help="The song's title.")] = None,
+        json_out: JsonOpt = False,
     ) -> None:
         """Create a new project folder from the starter template."""
         from mixdown.services.project import new_project
 
         song = new_project(folder, title=title)
+        if json_out:
+            print_json({"folder": str(folder), "file": str(song),
+                        "render": ["mixdown", "render", str(folder), "-o",
+                                   str(Path(folder) / "renders" / "mix.wav")]})
+            return
         typer.echo(f"created {song}")
         typer.echo(f"render it with: mixdown render {folder} -o {folder}/renders/mix.wav")
 
@@ -111,21 +117,33 @@ def register(app: typer.Typer) -> None:
         sample_rate: Annotated[int | None, typer.Option(
             "--sample-rate", help="44100, 48000, 88200 or 96000 Hz.")] = None,
         stems: Annotated[bool, typer.Option(
-            "--stems", help="Also write each signal feeding the master into OUT.stems/.")] = False,
+            "--stems", help="Also write stems into OUT.stems/ (see --stems-mode).")] = False,
+        stems_mode: Annotated[str, typer.Option(
+            "--stems-mode", help="buses: each signal feeding the master (they sum to the "
+            "mix); tracks: every track post-fader, dry of the buses it feeds (they do not "
+            "sum to the mix).")] = "buses",
         section: Annotated[str | None, typer.Option(
             "--section", help="Render only this section (marker name).")] = None,
         start: Annotated[str | None, typer.Option(
             "--start", help="Range start: bar:beat (9:1), seconds (12.5s) or beats.")] = None,
         end: Annotated[str | None, typer.Option(
             "--end", help="Range end, like --start (tails still ring out).")] = None,
+        master_part: Annotated[bool, typer.Option(
+            "--master-part", help="With a loudness target in the song's master: master the "
+            "section or range on its own (default: cut it from the whole song's master, at "
+            "its level there).")
+        ] = False,
         block_frames: Annotated[int, typer.Option(
             "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")] = 32768,
         json_out: JsonOpt = False,
     ) -> None:
-        """Render PROJECT to an audio file, with a QC sidecar (OUT.qc.json)."""
+        """Render PROJECT to an audio file, with a QC sidecar (OUT.wav.qc.json)."""
         from mixdown.services.render import render_project
 
         state: dict[str, object] = {}
+        if stems_mode not in ("buses", "tracks"):
+            raise typer.BadParameter(f"expected buses or tracks, got {stems_mode!r}",
+                                     param_hint="--stems-mode")
         with progress_bar("rendering", 1.0, enabled=not json_out) as advance:
             def progress(done: int, total: int) -> None:
                 prev = state.get("done", 0)
@@ -133,8 +151,10 @@ def register(app: typer.Typer) -> None:
                 state["done"] = done
 
             report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
-                                    sample_rate=sample_rate, stems=stems, section=section,
-                                    start=_position(start), end=_position(end),
+                                    sample_rate=sample_rate, stems=stems,
+                                    stems_mode=stems_mode,  # type: ignore[arg-type]
+                                    section=section, start=_position(start),
+                                    end=_position(end), master_part=master_part,
                                     block_frames=block_frames, progress=progress)
         if json_out:
             print_json(report.as_dict())
@@ -150,5 +170,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"stem {s}")
         if report.qc_path:
             typer.echo(f"qc {report.qc_path}")
-        for w in report.warnings:
-            stderr.print(f"warning: {w}")
+        warn([*report.warnings, *report.qc_warnings])

@@ -46,7 +46,7 @@ from mixdown.io.audio import atomic_path
 from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB, MasterResult
 from mixdown.model.project import Project
 from mixdown.services.outputs import claim_folder
-from mixdown.services.premaster import LoudnessTarget, master_premaster
+from mixdown.services.premaster import LoudnessTarget, master_premaster, split_notes
 
 Progress = Callable[[float], None]
 
@@ -261,7 +261,7 @@ def deliver_project(
                                              seed=k + 1))
                 tick()
         entries.append(TargetDelivery(tgt, res, tuple(made)))
-        warnings += [f"{tgt.name}: {w}" for w in res.warnings]
+        warnings += [f"{tgt.name}: {w}" for w in split_notes(res.warnings)[0]]
     passed = all(e.passed for e in entries) and (
         stems_result is None or stems_result["passed"])
     report = DeliveryReport(folder=folder, passed=passed, premaster=mix, stems=stems_result,

@@ -29,12 +29,19 @@ from mixdown.services.outputs import (
     output_folder,
     replaced_folder,
 )
-from mixdown.services.premaster import LoudnessTarget, master_premaster
+from mixdown.services.premaster import LoudnessTarget, master_premaster, split_notes
 
 Progress = Callable[[float], None]
 
 __all__ = ["AlbumReport", "AlbumTrackReport", "ConvertReport", "MasterReport", "convert",
            "master_album_files", "master_file", "measure", "resolve"]
+
+
+def require_audio(path: str | Path) -> None:
+    """Refuse a missing, unreadable, empty or zero-frame input before anything is written."""
+    info = audio_info(path)
+    if info.frames == 0:
+        raise FormatError(f"{path}: the file holds no audio (0 frames)", Path(path))
 
 
 def measure(path: str | Path) -> QCResult:
@@ -74,6 +81,8 @@ class MasterReport:
         Reference matching, one line per change.
     warnings : tuple of str
         Problems worth a look (a target not reached, an encode re-made).
+    notes : tuple of str
+        What mastering did that is normal (a loud mix turned down).
     encode : dict or None
         The lossy encode's verification (MP3/OGG outputs).
     """
@@ -92,6 +101,7 @@ class MasterReport:
     reference: dict[str, Any] | None = None
     summary: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     encode: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,7 +113,7 @@ class MasterReport:
             "allowance_db": self.allowance_db, "reached": self.reached,
             "shortfall_lu": self.shortfall_lu, "passes": self.passes, "chain": self.chain,
             "reference": self.reference, "summary": list(self.summary),
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "notes": list(self.notes),
         }
         if self.encode is not None:
             out["encode"] = self.encode
@@ -297,7 +307,8 @@ def master_file(
                                   sample_rate=info.sample_rate, channels=info.channels,
                                   bit_depth=32 if lossy else depth, allowance_db=allowance_db,
                                   progress=progress)
-        warnings = list(result.warnings)
+        kept, notes = split_notes(result.warnings)
+        warnings = list(kept)
         if lossy:
             spec_lossy = DeliverableSpec(dst.stem, fmt, None, None, "none", 320)
             made = make_deliverable(master_out, spec_lossy, dst, ceiling_dbtp=ceiling)
@@ -312,7 +323,7 @@ def master_file(
         max_gain_reduction_db=result.max_gain_reduction_db, allowance_db=allowance_db,
         reached=result.reached, shortfall_lu=result.shortfall_lu, passes=result.passes,
         chain=None if spec.is_identity else spec.as_dict(), reference=reference_report,
-        summary=tuple(summary), warnings=tuple(warnings), encode=encode)
+        summary=tuple(summary), warnings=tuple(warnings), notes=notes, encode=encode)
 
 
 def master_album_files(
@@ -363,7 +374,7 @@ def master_album_files(
                                  "another folder (nothing was changed)")
     claim_folder(folder, force=force, what="album")
     for s in srcs:
-        audio_info(s)  # every input readable before anything is written
+        require_audio(s)  # every input readable before anything is written
     parent = folder.parent if str(folder.parent) else Path(".")
     with output_folder(parent), tempfile.TemporaryDirectory(
             prefix=f".{folder.name}.", dir=parent) as tmp:
@@ -418,7 +429,7 @@ def convert(
     src = Path(source)
     dst = Path(output)
     check_output_file(dst)
-    audio_info(src)  # a bad input fails before any folder is made
+    require_audio(src)  # a bad input fails before any folder is made
     with output_folder(dst.parent):
         res = convert_file(src, dst, bit_depth=bit_depth, sample_rate=sample_rate,
                            dither=dither, gain_db=gain_db, normalize_dbtp=normalize_dbtp,

@@ -108,4 +108,13 @@ def master_premaster(
         progress=master_progress)
 
 
-__all__ = ["LoudnessTarget", "Producer", "Push", "master_premaster"]
+def split_notes(warnings: tuple[str, ...] | list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(warnings, notes)``: a mix turned down to reach its target is normal mastering, a
+    note, not a warning."""
+    notes = tuple(w for w in warnings if w.startswith(_TURN_DOWN))
+    return tuple(w for w in warnings if not w.startswith(_TURN_DOWN)), notes
+
+
+_TURN_DOWN = "the mix is louder than the target"
+
+__all__ = ["LoudnessTarget", "Producer", "Push", "master_premaster", "split_notes"]

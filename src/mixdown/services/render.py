@@ -32,7 +32,7 @@ from mixdown.services.outputs import (
     replaced_folder,
     stems_folder,
 )
-from mixdown.services.premaster import LoudnessTarget, master_premaster
+from mixdown.services.premaster import LoudnessTarget, master_premaster, split_notes
 
 BIT_DEPTHS = (16, 24, 32)
 StemsMode = Literal["buses", "tracks"]
@@ -322,7 +322,7 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
             else:
                 analyzer, mastered = _render_mastered(plan, staged, graph, span, stem_sinks,
                                                       work, progress)
-                warnings += mastered.warnings
+                warnings += split_notes(mastered.warnings)[0]
             for w in stem_writers:
                 w.close()
         except BaseException:

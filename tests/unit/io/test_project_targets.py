@@ -33,7 +33,8 @@ def test_a_project_override_of_a_preset_reaches_the_master(tmp_path: Path) -> No
     root = _project(tmp_path, "spotify", "[targets.spotify]\nceiling_dbtp = -2.0\n")
     project = load_project(root)
     assert master_target(project, root) == LoudnessTarget(-14.0, -2.0)
-    assert master_target(project) == LoudnessTarget(-14.0, -1.0)  # without the project: the shipped row
+    # without the project: the shipped row
+    assert master_target(project) == LoudnessTarget(-14.0, -1.0)
 
 
 def test_the_loader_refuses_a_name_no_table_has(tmp_path: Path) -> None:
