@@ -221,9 +221,13 @@ def test_broken_wav_is_refused(project: Path, tmp_path: Path) -> None:
 
 
 def test_output_in_a_missing_folder(project: Path, tmp_path: Path) -> None:
-    proc = run("render", str(project), "-o", str(tmp_path / "nope" / "m.wav"))
-    assert_one_line_error(proc, "does not exist")
-    assert not (tmp_path / "nope").exists()
+    proc = run("render", str(project), "-o", str(tmp_path / "new" / "m.wav"))
+    assert proc.returncode == 0, proc.stderr
+    assert sf.info(str(tmp_path / "new" / "m.wav")).frames > 0
+    (project / "audio" / "tone.wav").unlink()  # now the render fails
+    failed = run("render", str(project), "-o", str(tmp_path / "nope" / "deeper" / "m.wav"))
+    assert_one_line_error(failed, "tone.wav")
+    assert not (tmp_path / "nope").exists()  # the folders made for it are gone again
 
 
 def test_usage_errors_exit_2(project: Path) -> None:

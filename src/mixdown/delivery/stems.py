@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mixdown.core.errors import FormatError
+from mixdown.core.units import gain_to_db
 from mixdown.io.audio import audio_info, iter_blocks
 
 NULL_THRESHOLD_DBFS = -60.0
@@ -86,7 +87,7 @@ def null_test(mix: str | Path, stems: Sequence[str | Path], *,
     for r in readers:  # a stem longer than the mix: its extra must be silence
         for stem in r:
             peak = max(peak, float(np.max(np.abs(stem), initial=0.0)))
-    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
-    rms_db = 10 * math.log10(energy / count) if energy > 0 and count else -math.inf
+    peak_db = gain_to_db(peak)
+    rms_db = gain_to_db(math.sqrt(energy / count)) if count else -math.inf
     return NullTestResult(mix_path, paths, peak_db, rms_db, threshold_dbfs,
                           peak_db < threshold_dbfs, tuple(notes))
