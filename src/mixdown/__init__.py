@@ -124,17 +124,19 @@ def save(project: Project, path: str | Path) -> Path:
     Returns
     -------
     Path
-        The file written. The project now remembers that folder as its root.
+        The file written. A project built in Python now has that folder as its root (one
+        loaded from a folder keeps the folder its audio files are in).
     """
     from mixdown.io.project_save import save_project
-    from mixdown.services.loaded import remember_root
+    from mixdown.services.loaded import remember_root, root_of
     from mixdown.services.outputs import output_folder
 
     p = Path(path)
     file = p if p.suffix.lower() == ".toml" and not p.is_dir() else p / "song.toml"
     with output_folder(file.parent):
         written = save_project(project, file)
-    remember_root(project, written.parent)
+    if root_of(project) is None:
+        remember_root(project, written.parent)
     return written
 
 

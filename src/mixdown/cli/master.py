@@ -10,14 +10,11 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mixdown.cli.output import print_json, progress_bar, warn
-
-if TYPE_CHECKING:
-    from mixdown.analysis.qc import QCResult
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON on stdout.")]
 
@@ -28,7 +25,8 @@ def _n(value: Any, unit: str, digits: int = 1) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def _levels(qc: QCResult) -> str:
+def _levels(qc: Any) -> str:
+    """Loudness, LRA and true peak of a ``QCResult``."""
     return (f"{_n(qc.integrated_lufs, 'LUFS')}, LRA {_n(qc.loudness_range_lu, 'LU')}, "
             f"{_n(qc.true_peak_dbtp, 'dBTP')}")
 
