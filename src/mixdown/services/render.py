@@ -99,6 +99,7 @@ def render_project(
     root: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     qc: bool = True,
+    cache: bool = True,
 ) -> RenderReport:
     """Render ``project`` (a folder, a song.toml or a :class:`Project`) to ``output``.
 
@@ -121,6 +122,11 @@ def render_project(
         Apply the master's loudness target if the song sets one.
     progress : callable, optional
         Called as ``progress(done_frames, total_frames)``.
+    cache : bool
+        Use the project's track cache (``.mixdown/nodes/``): tracks and buses whose inputs
+        did not change since an earlier render are read back, not rendered again (the
+        output is bit-identical). False neither reads nor writes it. A :class:`Project`
+        built in Python with no ``root`` has no folder, hence no cache.
 
     Returns
     -------
@@ -146,6 +152,8 @@ def render_project(
     graph = compile_project(proj, spec, root=proj_root)
     sr, ch = graph.sample_rate, graph.channels
     target = _master_target(proj, proj_root) if master else None
+    use_cache = cache and (root is not None or not isinstance(project, Project))
+    track_cache = _track_cache(proj, proj_root, graph) if use_cache else None
 
     writers: list[AudioWriter] = []
     stem_paths: list[Path] = []
@@ -187,7 +195,7 @@ def render_project(
             # Encoding and metering run on a second thread, beside the render's workers.
             with Consumer(consume) as consumer:
                 render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
-                       stem_sinks=stem_sinks, workers=workers)
+                       stem_sinks=stem_sinks, workers=workers, **(track_cache or {}))
             clipped = main.clipped_samples
             for w in writers:
                 w.close()
@@ -198,7 +206,7 @@ def render_project(
         else:
             warnings, mastered_analyzer = _render_mastered(
                 graph, out, fmt_name, depth, target, stem_sinks, writers, block_frames,
-                workers, qc, progress)
+                workers, qc, progress, track_cache or {})
             analyzer = mastered_analyzer
     except BaseException:
         for w in writers:
@@ -208,6 +216,9 @@ def render_project(
             if folder.exists() and not any(folder.iterdir()):
                 folder.rmdir()
         raise
+    finally:
+        if track_cache:
+            track_cache["cache"].prune()
     report = RenderReport(output=out, sample_rate=sr, channels=ch, frames=total,
                           format=fmt_name, bit_depth=depth, stems=stem_paths, warnings=warnings)
     if analyzer is not None:
@@ -241,6 +252,15 @@ def _refuse_own_files(project: Project, root: Path, out: Path, stems: bool) -> N
                                  f"{t.name}; choose another output path (nothing was written)")
 
 
+def _track_cache(project: Project, root: Path, graph: Any) -> dict[str, Any]:
+    """The project's track cache and the graph's node keys, as ``render`` keywords."""
+    from mixdown.engine.cache import node_keys
+    from mixdown.io.node_cache import NodeCache, asset_identity
+
+    return {"cache": NodeCache.for_project(root),
+            "keys": node_keys(project, graph, asset_identity(root))}
+
+
 def _analyzer(sr: int, ch: int) -> Any:
     from mixdown.analysis.qc import Analyzer
 
@@ -271,8 +291,8 @@ def _master_target(project: Project, root: Path | None = None) -> tuple[float, f
 def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
                      target: tuple[float, float], stem_sinks: dict[int, Any],
                      writers: list[AudioWriter], block_frames: int, workers: int | None,
-                     qc: bool, progress: Callable[[int, int], None] | None
-                     ) -> tuple[list[str], Any]:
+                     qc: bool, progress: Callable[[int, int], None] | None,
+                     track_cache: dict[str, Any]) -> tuple[list[str], Any]:
     """Render the pre-target mix to a temporary float file while measuring it, then master
     it to the target by measurement (:func:`~mixdown.mastering.normalize.master_to_target`).
 
@@ -302,7 +322,7 @@ def _render_mastered(graph: Any, out: Path, fmt_name: str, depth: int,
         try:
             with Consumer(consume) as consumer:
                 render(graph, lambda b: consumer.put(b.copy()), block_frames=block_frames,
-                       stem_sinks=stem_sinks, workers=workers)
+                       stem_sinks=stem_sinks, workers=workers, **track_cache)
         except BaseException:
             w.abort()
             raise
@@ -335,10 +355,11 @@ def render_audio(project: str | Path | Project, *, root: str | Path | None = Non
                  start_s: float | None = None, end_s: float | None = None,
                  tail_s: float | None = None,
                  block_frames: int = DEFAULT_BLOCK_FRAMES,
-                 workers: int | None = None) -> tuple[Any, int]:
+                 workers: int | None = None, cache: bool = False) -> tuple[Any, int]:
     """Render the pre-target mix into memory: ``(float32 (channels, frames), sample_rate)``.
 
     For tests and notebooks; files go through :func:`render_project`, which streams.
+    ``cache`` uses the project's track cache as :func:`render_project` does.
     """
     import numpy as np
 
@@ -346,8 +367,12 @@ def render_audio(project: str | Path | Project, *, root: str | Path | None = Non
     spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
                       tail_s=tail_s, block_frames=block_frames)
     graph = compile_project(proj, spec, root=proj_root)
+    track_cache = _track_cache(proj, proj_root, graph) if cache else {}
     blocks: list[Any] = []
-    render(graph, lambda b: blocks.append(b.copy()), block_frames=block_frames, workers=workers)
+    render(graph, lambda b: blocks.append(b.copy()), block_frames=block_frames, workers=workers,
+           **track_cache)
+    if track_cache:
+        track_cache["cache"].prune()
     audio = np.concatenate(blocks, axis=1) if blocks else np.zeros((2, 0), np.float32)
     return audio, graph.sample_rate
 
