@@ -158,6 +158,7 @@ def render(
     root: str | Path | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: bool = True,
 ) -> RenderReport:
     """Render a project to an audio file, with a QC sidecar (``<output>.qc.json``).
 
@@ -197,6 +198,10 @@ def render(
         Render threads.
     progress : callable, optional
         ``progress(done_frames, total_frames)``.
+    cache : bool
+        Use the project's track cache (``.mixdown/nodes/``): tracks and buses an edit did
+        not reach are read back, not rendered again (bit-identical output). False neither
+        reads nor writes it; a project built in Python with no folder has none.
 
     Returns
     -------
@@ -208,7 +213,7 @@ def render(
                           sample_rate=sample_rate, stems=stems, stems_mode=stems_mode,
                           section=section, start=start, end=end, master=master,
                           master_part=master_part, qc=qc, root=root, workers=workers,
-                          progress=progress)
+                          progress=progress, cache=cache)
 
 
 def render_audio(

@@ -133,6 +133,10 @@ def register(app: typer.Typer) -> None:
             "section or range on its own (default: cut it from the whole song's master, at "
             "its level there).")
         ] = False,
+        no_cache: Annotated[bool, typer.Option(
+            "--no-cache", help="Neither read nor write the project's track cache "
+            "(.mixdown/nodes/; it re-renders only the tracks and buses an edit reaches).")
+        ] = False,
         block_frames: Annotated[int, typer.Option(
             "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")] = 32768,
         json_out: JsonOpt = False,
@@ -155,7 +159,8 @@ def register(app: typer.Typer) -> None:
                                     stems_mode=stems_mode,  # type: ignore[arg-type]
                                     section=section, start=_position(start),
                                     end=_position(end), master_part=master_part,
-                                    block_frames=block_frames, progress=progress)
+                                    block_frames=block_frames, progress=progress,
+                                    cache=not no_cache)
         if json_out:
             print_json(report.as_dict())
             return
@@ -170,4 +175,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"stem {s}")
         if report.qc_path:
             typer.echo(f"qc {report.qc_path}")
+        if report.cache is not None and (report.cache["read"] or report.cache["skipped"]):
+            kept = len(report.cache["read"]) + len(report.cache["skipped"])
+            typer.echo(f"cache: {kept} tracks and buses unchanged, "
+                       f"{len(report.cache['written'])} rendered")
         warn([*report.warnings, *report.qc_warnings])

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numba import njit
@@ -33,6 +34,41 @@ from mixdown.engine.graph import (
 )
 
 Sink = Callable[[AudioArray], None]
+
+
+class CachedSignal(Protocol):
+    """A node signal read back from the track cache."""
+
+    def read(self, pos: int, n: int) -> AudioArray: ...  # frames [pos, pos+n), float32
+
+    def close(self) -> None: ...
+
+
+class SignalWriter(Protocol):
+    """A node signal being written to the track cache."""
+
+    def write(self, block: AudioArray) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class TrackCache(Protocol):
+    """Where node signals are kept between renders (:class:`mixdown.io.node_cache.NodeCache`)."""
+
+    def open(self, key: str, channels: int, frames: int) -> CachedSignal | None: ...
+
+    def create(self, key: str, channels: int) -> SignalWriter: ...
+
+
+@dataclass(slots=True)
+class CacheUse:
+    """What one render took from and gave to the track cache (node names)."""
+
+    read: list[str]
+    written: list[str]
+    skipped: list[str]
 
 
 @dataclass(slots=True)
@@ -60,7 +96,9 @@ def render(graph: RenderGraph, sink: Sink, *,
            block_frames: int = DEFAULT_BLOCK_FRAMES,
            stem_sinks: dict[int, Sink] | None = None,
            progress: Callable[[int], None] | None = None,
-           workers: int | None = None) -> None:
+           workers: int | None = None,
+           cache: TrackCache | None = None,
+           keys: list[str | None] | None = None) -> CacheUse:
     """Stream the mix of ``graph`` into ``sink`` as float32 (channels, frames) blocks.
 
     Parameters
@@ -79,6 +117,16 @@ def render(graph: RenderGraph, sink: Sink, *,
         Called with the number of output frames done after each block.
     workers : int, optional
         Threads for parallel nodes (default: the CPU count).
+    cache : TrackCache, optional
+        The track cache: a node whose key (``keys``, from
+        :func:`mixdown.engine.cache.node_keys`) is in it is read back instead of rendered,
+        and what feeds only cached nodes is not rendered at all; the other keyed nodes are
+        written to it when the whole render succeeds. The output is bit-identical.
+
+    Returns
+    -------
+    CacheUse
+        The nodes read from, written to and skipped thanks to the cache.
     """
     if block_frames < 1:
         raise RenderError(f"block_frames must be >= 1, got {block_frames}")
@@ -103,6 +151,25 @@ def render(graph: RenderGraph, sink: Sink, *,
     out_delays = {n.index: DelayLine(ch, n.output_delay) for n in nodes if n.output is not None}
     send_delays = {(n.index, k): DelayLine(ch, s.delay) for n in nodes
                    for k, s in enumerate(n.sends)}
+    hits: dict[int, CachedSignal] = {}
+    writers: dict[int, SignalWriter] = {}
+    skip: set[int] = set()
+    if cache is not None and keys is not None:
+        for n_ in nodes:
+            key = keys[n_.index]
+            if key is not None and n_.kind != "master":
+                sig = cache.open(key, ch, total)
+                if sig is not None:
+                    hits[n_.index] = sig
+        skip = set(range(len(nodes))) - _needed(graph, hits, set(stem_windows))
+        for n_ in nodes:
+            key = keys[n_.index]
+            if (key is not None and n_.kind != "master" and n_.index not in hits
+                    and n_.index not in skip):
+                writers[n_.index] = cache.create(key, ch)
+    use = CacheUse(read=[nodes[i].name for i in sorted(hits) if i not in skip],
+                   written=[nodes[i].name for i in sorted(writers)],
+                   skipped=[nodes[i].name for i in sorted(skip)])
     workers = workers or min(os.cpu_count() or 1, 8)
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     # Tracks depend on nothing, so the pool renders block k+1's tracks while this thread
@@ -112,7 +179,10 @@ def render(graph: RenderGraph, sink: Sink, *,
 
     def run_group(group: list[int], pos: int, n: int, acc: dict[int, AudioArray],
                   outs: dict[int, _NodeOut]) -> list[_NodeOut]:
-        return [_process_node(nodes[i], pos, n, acc.get(i), outs, graph) for i in group]
+        return [_SKIPPED if i in skip else
+                _process_node(nodes[i], pos, n, acc.get(i), outs, graph, hits.get(i),
+                              writers.get(i))
+                for i in group]
 
     def run_level(level: list[int], pos: int, n: int, acc: dict[int, AudioArray],
                   outs: dict[int, _NodeOut]) -> Callable[[], list[_NodeOut]]:
@@ -132,6 +202,7 @@ def render(graph: RenderGraph, sink: Sink, *,
         return collect
 
     empty: dict[int, AudioArray] = {}
+    ok = False
     try:
         pos = 0
         pending = run_level(ahead, 0, min(block_frames, total), empty, {}) if prefetch else None
@@ -182,10 +253,44 @@ def render(graph: RenderGraph, sink: Sink, *,
             pos += n
             if progress is not None:
                 progress(n)
+        ok = True
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         graph.close()
+        for sig in hits.values():
+            sig.close()
+        for w in writers.values():
+            if ok:
+                w.commit()
+            else:
+                w.abort()
+    return use
+
+
+_SKIPPED = _NodeOut(None, [], muted=True)
+"""The result of a node that only feeds cached nodes: nothing is rendered or summed."""
+
+
+def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -> set[int]:
+    """Nodes whose signal the render needs: the master, what feeds (output, send or
+    sidechain) a needed node that is not read from the cache, and every tapped node."""
+    nodes = graph.nodes
+    consumers: dict[int, set[int]] = {n.index: set() for n in nodes}
+    for n in nodes:
+        if n.output is not None:
+            consumers[n.index].add(n.output)
+        for s in n.sends:
+            consumers[n.index].add(s.target)
+        for d in n.devices:
+            if d.sidechain is not None:
+                consumers[d.sidechain].add(n.index)
+    needed = {graph.master.index}
+    for level in reversed(graph.levels):
+        for i in level:
+            if i in taps or any(c in needed and c not in hits for c in consumers[i]):
+                needed.add(i)
+    return needed
 
 
 def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
@@ -279,23 +384,15 @@ def _db_gains(db: np.ndarray) -> np.ndarray:
 
 
 def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
-                  outs: dict[int, _NodeOut], graph: RenderGraph) -> _NodeOut:
-    if node.kind == "track":
-        x = _render_source(node, pos, n)
+                  outs: dict[int, _NodeOut], graph: RenderGraph,
+                  cached: CachedSignal | None = None,
+                  record: SignalWriter | None = None) -> _NodeOut:
+    if cached is not None:
+        x = cached.read(pos, n)
     else:
-        assert acc is not None
-        x = acc
-    for slot in node.devices:
-        sc = None
-        if slot.sidechain is not None:
-            sc = outs[slot.sidechain].out
-            if sc is None:
-                sc = np.zeros_like(x)
-        x = _run_device(slot, x, pos, sc)
-        if x.dtype != np.float32:
-            x = x.astype(np.float32)
-    if node.invert:
-        x = -x
+        x = _inserts(node, pos, n, acc, outs)
+        if record is not None:
+            record.write(x)
     pre = x
     factors = _static_factors(node)
     if factors is None:
@@ -328,6 +425,28 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
         gains.append(None)
     # A muted channel still computes its output: it can key another's sidechain (ghost kick).
     return _NodeOut(out, sends, muted=node.muted, send_gains=gains)
+
+
+def _inserts(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
+             outs: dict[int, _NodeOut]) -> AudioArray:
+    """A node's signal after its source (or summed inputs), inserts and phase switch."""
+    if node.kind == "track":
+        x = _render_source(node, pos, n)
+    else:
+        assert acc is not None
+        x = acc
+    for slot in node.devices:
+        sc = None
+        if slot.sidechain is not None:
+            sc = outs[slot.sidechain].out
+            if sc is None:
+                sc = np.zeros_like(x)
+        x = _run_device(slot, x, pos, sc)
+        if x.dtype != np.float32:
+            x = x.astype(np.float32)
+    if node.invert:
+        x = -x
+    return x
 
 
 def _static_factors(node: ChannelNode) -> np.ndarray | None:

@@ -21,10 +21,10 @@ from mixdown.core.errors import ModelError, ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.engine.compile import RenderSpec, compile_project
 from mixdown.engine.graph import DEFAULT_BLOCK_FRAMES, RenderGraph
-from mixdown.engine.render import render
+from mixdown.engine.render import CacheUse, render
 from mixdown.io.audio import AudioWriter, format_for_path
 from mixdown.model.project import Project
-from mixdown.services.loaded import open_any
+from mixdown.services.loaded import open_any, root_of
 from mixdown.services.outputs import (
     check_output_file,
     output_folder,
@@ -76,6 +76,9 @@ class RenderReport:
         The QC analyzer's warnings (DC offset, clipping, silence...), also in the sidecar.
     master : dict or None
         With a loudness target: what mastering did (:meth:`MasterResult.as_dict`).
+    cache : dict or None
+        What the track cache gave (``read``, ``written``, ``skipped``: channel names);
+        None when the render did not use it.
     """
 
     output: Path
@@ -91,6 +94,7 @@ class RenderReport:
     warnings: tuple[str, ...] = ()
     qc_warnings: tuple[str, ...] = ()
     master: dict[str, Any] | None = None
+    cache: dict[str, list[str]] | None = None
 
     @property
     def duration_s(self) -> float:
@@ -106,6 +110,7 @@ class RenderReport:
             "qc_file": str(self.qc_path) if self.qc_path else None, "qc": self.qc,
             "summary": self.summary, "warnings": list(self.warnings),
             "qc_warnings": list(self.qc_warnings), "master": self.master,
+            "cache": self.cache,
         }
 
 
@@ -138,6 +143,8 @@ class RenderPlan:
         Render threads.
     qc : bool
         Meter the output and write the QC sidecar.
+    cache : bool
+        Use the project's track cache (``.mixdown/nodes/``).
     """
 
     project: Project
@@ -151,6 +158,7 @@ class RenderPlan:
     master_part: bool
     workers: int | None
     qc: bool
+    cache: bool = False
 
     @property
     def is_part(self) -> bool:
@@ -191,6 +199,7 @@ def plan_render(
     workers: int | None = None,
     root: str | Path | None = None,
     qc: bool = True,
+    cache: bool = True,
 ) -> RenderPlan:
     """Check the options of a render and load its project; nothing is written.
 
@@ -208,6 +217,9 @@ def plan_render(
     check_output_file(out)
     if section is not None and any(v is not None for v in (start, end, start_s, end_s)):
         raise ParameterError("give either a section or a start/end range, not both")
+    # A project built in Python with no folder has no cache (nothing written into the cwd).
+    has_folder = (root is not None or not isinstance(project, Project)
+                  or root_of(project) is not None)
     proj, proj_root = load(project, root)
     _refuse_own_files(proj, proj_root, out, stems)
     spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
@@ -215,7 +227,8 @@ def plan_render(
     return RenderPlan(project=proj, root=proj_root, output=out, fmt=fmt_name, bit_depth=depth,
                       spec=spec, stems=stems_mode if stems else None,
                       target=master_target(proj, proj_root) if master else None,
-                      master_part=master_part, workers=workers, qc=qc)
+                      master_part=master_part, workers=workers, qc=qc,
+                      cache=cache and has_folder)
 
 
 def render_project(
@@ -239,6 +252,7 @@ def render_project(
     root: str | Path | None = None,
     progress: Progress | None = None,
     qc: bool = True,
+    cache: bool = True,
 ) -> RenderReport:
     """Render ``project`` (a folder, a song.toml or a :class:`Project`) to ``output``.
 
@@ -278,6 +292,11 @@ def render_project(
         Called as ``progress(done_frames, total_frames)``.
     qc : bool
         Meter the output and write ``<output>.qc.json``.
+    cache : bool
+        Use the project's track cache (``.mixdown/nodes/``): a track or bus whose inputs
+        did not change since an earlier render is read back instead of rendered (the output
+        is bit-identical). False neither reads nor writes it. A :class:`Project` built in
+        Python with no folder (no ``root``, never loaded or saved) has no cache.
 
     Returns
     -------
@@ -287,7 +306,7 @@ def render_project(
                        stems=stems, stems_mode=stems_mode, section=section, start=start,
                        end=end, start_s=start_s, end_s=end_s, master=master,
                        master_part=master_part, block_frames=block_frames, workers=workers,
-                       root=root, qc=qc)
+                       root=root, qc=qc, cache=cache)
     return run_render(plan, progress=progress)
 
 
@@ -306,6 +325,8 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
     sr, ch = graph.sample_rate, graph.channels
     frames = span[1] - span[0]
     warnings = list(graph.warnings)
+    track_cache = _track_cache(plan.project, plan.root, graph) if plan.cache else {}
+    used: list[CacheUse] = []
     with output_folder(out.parent), tempfile.TemporaryDirectory(
             prefix=".mixdown-", dir=out.parent) as tmp:
         work = Path(tmp)
@@ -314,14 +335,15 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
         stem_writers, stem_paths, stem_sinks = _stem_sinks(plan, graph, stem_dir, span)
         try:
             if plan.target is None:
-                analyzer, clipped = _render_plain(plan, staged, graph, stem_sinks, progress)
+                analyzer, clipped = _render_plain(plan, staged, graph, stem_sinks, progress,
+                                                  track_cache, used)
                 if clipped:
                     warnings.append(f"{clipped} samples clipped at full scale in {out.name}; "
                                     "lower the master or set a loudness target")
                 mastered = None
             else:
                 analyzer, mastered = _render_mastered(plan, staged, graph, span, stem_sinks,
-                                                      work, progress)
+                                                      work, progress, track_cache, used)
                 warnings += split_notes(mastered.warnings)[0]
             for w in stem_writers:
                 w.close()
@@ -329,6 +351,9 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
             for w in stem_writers:
                 w.abort()
             raise
+        finally:
+            if track_cache:
+                track_cache["cache"].prune()
         qc_data: dict[str, Any] = {}
         summary = ""
         qc_warnings: tuple[str, ...] = ()
@@ -351,7 +376,22 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
                         format=plan.fmt, bit_depth=plan.bit_depth, stems=tuple(stem_paths),
                         qc=qc_data, qc_path=qc_path_for(out) if analyzer is not None else None,
                         summary=summary, warnings=tuple(warnings), qc_warnings=qc_warnings,
-                        master=mastered.as_dict() if mastered is not None else None)
+                        master=mastered.as_dict() if mastered is not None else None,
+                        cache=_cache_report(used[0]) if used and track_cache else None)
+
+
+def _track_cache(project: Project, root: Path, graph: RenderGraph) -> dict[str, Any]:
+    """The project's track cache and the graph's node keys, as ``render`` keywords."""
+    from mixdown.engine.cache import node_keys
+    from mixdown.io.node_cache import NodeCache, asset_identity
+
+    return {"cache": NodeCache.for_project(root),
+            "keys": node_keys(project, graph, asset_identity(root))}
+
+
+def _cache_report(use: CacheUse) -> dict[str, list[str]]:
+    return {"read": list(use.read), "written": list(use.written),
+            "skipped": list(use.skipped)}
 
 
 def _stem_sinks(plan: RenderPlan, graph: RenderGraph, folder: Path, span: tuple[int, int]
@@ -400,8 +440,8 @@ def _cut(sink: Callable[[Any], None], first: int, last: int) -> Callable[[Any], 
 
 
 def _render_plain(plan: RenderPlan, dest: Path, graph: RenderGraph,
-                  stem_sinks: dict[int, Callable[[Any], None]], progress: Progress | None
-                  ) -> tuple[Any, int]:
+                  stem_sinks: dict[int, Callable[[Any], None]], progress: Progress | None,
+                  track_cache: dict[str, Any], used: list[CacheUse]) -> tuple[Any, int]:
     """The mix as it comes (no loudness target): returns the QC analyzer and the number of
     samples clipped."""
     total = graph.frames
@@ -422,8 +462,9 @@ def _render_plain(plan: RenderPlan, dest: Path, graph: RenderGraph,
     try:
         # Encoding and metering run on a second thread, beside the render's workers.
         with Consumer(consume) as consumer:
-            render(graph, lambda b: consumer.put(b.copy()), block_frames=plan.spec.block_frames,
-                   stem_sinks=stem_sinks, workers=plan.workers)
+            used.append(render(graph, lambda b: consumer.put(b.copy()),
+                               block_frames=plan.spec.block_frames, stem_sinks=stem_sinks,
+                               workers=plan.workers, **track_cache))
     except BaseException:
         main.abort()
         raise
@@ -434,7 +475,8 @@ def _render_plain(plan: RenderPlan, dest: Path, graph: RenderGraph,
 def _render_mastered(plan: RenderPlan, dest: Path, graph: RenderGraph,
                      span: tuple[int, int],
                      stem_sinks: dict[int, Callable[[Any], None]], work: Path,
-                     progress: Progress | None) -> tuple[Any, Any]:
+                     progress: Progress | None, track_cache: dict[str, Any],
+                     used: list[CacheUse]) -> tuple[Any, Any]:
     """Render the pre-target mix and master it to the target by measurement
     (:func:`~mixdown.services.premaster.master_premaster`). A part cut from the whole song
     is mastered whole into the work folder, then frames ``span`` are copied out.
@@ -446,8 +488,9 @@ def _render_mastered(plan: RenderPlan, dest: Path, graph: RenderGraph,
 
     def produce(push: Callable[[AudioArray], None]) -> None:
         with Consumer(push) as consumer:
-            render(graph, lambda b: consumer.put(b.copy()), block_frames=plan.spec.block_frames,
-                   stem_sinks=stem_sinks, workers=plan.workers)
+            used.append(render(graph, lambda b: consumer.put(b.copy()),
+                               block_frames=plan.spec.block_frames, stem_sinks=stem_sinks,
+                               workers=plan.workers, **track_cache))
 
     def step(fraction: float) -> None:
         if progress:
@@ -576,10 +619,11 @@ def render_audio(project: str | Path | Project, *, root: str | Path | None = Non
                  start_s: float | None = None, end_s: float | None = None,
                  tail_s: float | None = None,
                  block_frames: int = DEFAULT_BLOCK_FRAMES,
-                 workers: int | None = None) -> tuple[Any, int]:
+                 workers: int | None = None, cache: bool = False) -> tuple[Any, int]:
     """Render the pre-target mix into memory: ``(float32 (channels, frames), sample_rate)``.
 
     For tests and notebooks; files go through :func:`render_project`, which streams.
+    ``cache`` uses the project's track cache as :func:`render_project` does.
     """
     import numpy as np
 
@@ -587,8 +631,12 @@ def render_audio(project: str | Path | Project, *, root: str | Path | None = Non
     spec = RenderSpec(sample_rate=sample_rate, section=section, start_s=start_s, end_s=end_s,
                       tail_s=tail_s, block_frames=block_frames)
     graph = compile_project(proj, spec, root=proj_root)
+    track_cache = _track_cache(proj, proj_root, graph) if cache else {}
     blocks: list[Any] = []
-    render(graph, lambda b: blocks.append(b.copy()), block_frames=block_frames, workers=workers)
+    render(graph, lambda b: blocks.append(b.copy()), block_frames=block_frames, workers=workers,
+           **track_cache)
+    if track_cache:
+        track_cache["cache"].prune()
     audio = np.concatenate(blocks, axis=1) if blocks else np.zeros((2, 0), np.float32)
     return audio, graph.sample_rate
 

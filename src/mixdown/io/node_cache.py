@@ -1,0 +1,173 @@
+"""The track cache on disk: each track's and bus's rendered signal, keyed by a hash of
+everything upstream of it (see :mod:`mixdown.engine.cache`).
+
+A cached signal is a raw float32 file, frames interleaved (``(frames, channels)``), named
+``<key>.c<channels>.f32`` in the project's ``.mixdown/nodes/`` folder. Entries are written
+under a temporary name and renamed only when the whole render succeeded, so a render killed
+half-way leaves no entry that could be read back (its temporary files are swept later).
+The folder is bounded in size: the least recently used entries go first.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from mixdown.core.audio import AudioArray
+
+DEFAULT_MAX_BYTES = 4 * 1024**3
+"""Size bound of a project's track cache (4 GiB: the 16-track 3-minute song takes ~1.4 GiB)."""
+
+STALE_TEMP_S = 3600.0
+"""Temporary files older than this (seconds) are left by a killed render: swept."""
+
+_SUFFIX = ".f32"
+_BYTES = 4  # float32
+
+
+class CachedSignal:
+    """A cached node signal, read block by block (never all at once)."""
+
+    def __init__(self, path: Path, channels: int, frames: int) -> None:
+        self.path, self.channels, self.frames = path, channels, frames
+        self._f: BinaryIO | None = open(path, "rb")  # noqa: SIM115 - closed by close()
+
+    def read(self, pos: int, n: int) -> AudioArray:
+        """Frames ``[pos, pos+n)`` as float32 ``(channels, n)``; zeros past the end."""
+        out = np.zeros((self.channels, n), np.float32)
+        avail = max(0, min(n, self.frames - pos))
+        if avail and self._f is not None:
+            self._f.seek(pos * self.channels * _BYTES)
+            data = np.frombuffer(self._f.read(avail * self.channels * _BYTES), np.float32)
+            out[:, :avail] = data.reshape(avail, self.channels).T
+        return out
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+
+class SignalWriter:
+    """Writes one node's signal under a temporary name; :meth:`commit` publishes it."""
+
+    def __init__(self, final: Path, channels: int) -> None:
+        self.final, self.channels, self.frames = final, channels, 0
+        self.temp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{id(self):x}")
+        self._f: BinaryIO | None = open(self.temp, "wb")  # noqa: SIM115 - closed by commit/abort
+
+    def write(self, block: AudioArray) -> None:
+        """Append a float32 ``(channels, frames)`` block."""
+        if self._f is None:
+            return
+        if block.shape[0] != self.channels:  # not the shape this entry promises: no entry
+            self.abort()
+            return
+        self._f.write(np.ascontiguousarray(block.T, dtype=np.float32).tobytes())
+        self.frames += block.shape[1]
+
+    def commit(self) -> None:
+        """Publish the entry (atomic rename); an aborted writer publishes nothing."""
+        if self._f is None:
+            return
+        self._f.close()
+        self._f = None
+        os.replace(self.temp, self.final)
+
+    def abort(self) -> None:
+        """Drop the partial entry."""
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+        self.temp.unlink(missing_ok=True)
+
+
+class NodeCache:
+    """A project's track cache: ``.mixdown/nodes/`` under the project folder.
+
+    Parameters
+    ----------
+    folder : Path
+        Where entries live (created on first write).
+    max_bytes : int
+        Size bound in bytes; :meth:`prune` removes least recently used entries past it.
+    """
+
+    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def for_project(cls, root: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> NodeCache:
+        """The cache of the project in folder ``root``."""
+        return cls(Path(root) / ".mixdown" / "nodes", max_bytes)
+
+    def _path(self, key: str, channels: int) -> Path:
+        return self.folder / f"{key}.c{channels}{_SUFFIX}"
+
+    def open(self, key: str, channels: int, frames: int) -> CachedSignal | None:
+        """The entry for ``key`` if it holds exactly ``frames`` frames, else None."""
+        path = self._path(key, channels)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+        if size != frames * channels * _BYTES:
+            path.unlink(missing_ok=True)  # not what this key promises: never read it
+            return None
+        os.utime(path)  # recently used
+        return CachedSignal(path, channels, frames)
+
+    def create(self, key: str, channels: int) -> SignalWriter:
+        """A writer for a new entry (visible only after ``commit``)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return SignalWriter(self._path(key, channels), channels)
+
+    def prune(self) -> int:
+        """Remove stale temporary files and the least recently used entries past the bound.
+
+        Returns the number of bytes the cache holds afterwards.
+        """
+        if not self.folder.is_dir():
+            return 0
+        now = time.time()
+        entries = []
+        for p in self.folder.iterdir():
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            if ".tmp-" in p.name:
+                if now - st.st_mtime > STALE_TEMP_S:
+                    p.unlink(missing_ok=True)
+                continue
+            if p.suffix == _SUFFIX:
+                entries.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        for _, size, p in sorted(entries):  # oldest first
+            if total <= self.max_bytes:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+        return total
+
+
+def asset_identity(root: str | Path) -> Callable[[str], str]:
+    """Identity of a project file for cache keys: its size and modification time (ns), so
+    a file replaced on disk changes every key that depends on it."""
+    base = Path(root)
+
+    def identity(rel: str) -> str:
+        try:
+            st = (base / rel).stat()
+        except OSError:
+            return "missing"
+        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+    return identity
