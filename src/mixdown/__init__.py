@@ -44,9 +44,9 @@ __version__ = "0.1.0"
 
 def load(path: str | Path) -> Project:
     """Load and validate a project folder or its ``song.toml``."""
-    from mixdown.io.project import load_project
+    from mixdown.resolve import open_project
 
-    return load_project(path)
+    return open_project(path).project
 
 
 def save(project: Project, path: str | Path) -> Path:

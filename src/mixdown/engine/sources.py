@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 from numba import njit
 
 from mixdown.core.audio import AudioArray
@@ -62,7 +60,7 @@ class ClipPlacement:
     amplitude over ``fade_in``/``fade_out`` frames at the clip's edges.
     """
 
-    path: Path
+    reader: Any  # the asset catalog's reader of the file (read_all, open)
     start: int
     length: int
     offset: int
@@ -98,22 +96,17 @@ class ClipPlacement:
                 # Small files (loops, one-shots) are decoded once and kept: memory is bounded
                 # by the asset's size, never by the song's length.
                 try:
-                    data = sf.read(str(self.path), dtype="float32", always_2d=True)[0].T
-                except Exception as exc:
-                    raise FormatError(f"{self.label}: cannot decode {self.path} ({exc})",
-                                      self.path) from exc
-                if not np.isfinite(data).all():
-                    raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite "
-                                      "samples")
+                    data = self.reader.read_all()  # decoded and checked once per process
+                except FormatError as exc:
+                    raise FormatError(f"{self.label}: {exc}", exc.path) from exc
                 if data.shape[1] < self.file_frames:
                     data = np.pad(data, ((0, 0), (0, self.file_frames - data.shape[1])))
                 self._cache = np.ascontiguousarray(data)
                 return self._cache[:, first:first + count]
             try:
-                self._file = sf.SoundFile(str(self.path))
-            except Exception as exc:
-                raise FormatError(f"{self.label}: cannot open {self.path} ({exc})",
-                                  self.path) from exc
+                self._file = self.reader.open()
+            except FormatError as exc:
+                raise FormatError(f"{self.label}: {exc}", exc.path) from exc
         self._file.seek(first)
         data = self._file.read(count, dtype="float32", always_2d=True)
         if data.shape[0] < count:  # a file shorter than its header said
@@ -162,7 +155,8 @@ class ClipPlacement:
             if avail > 0:
                 data[:, :avail] = self._read(first, avail)
         if self._cache is None and not np.isfinite(data).all():
-            raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite samples")
+            raise RenderError(f"{self.label}: {self.reader.path.name} holds NaN or infinite "
+                              "samples")
         if in_fade:
             env = np.full(count, self.gain, dtype=np.float64)
             pos = np.arange(p0, p0 + count, dtype=np.float64)

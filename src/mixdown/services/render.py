@@ -54,7 +54,7 @@ class RenderReport:
 
 def load(project: str | Path | Project, root: str | Path | None = None) -> tuple[Project, Path]:
     """A project and the folder its assets resolve against."""
-    from mixdown.io.project import check_project, open_project
+    from mixdown.resolve import check_project, open_project
 
     if isinstance(project, Project):
         folder = Path(root) if root is not None else Path.cwd()
