@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from mixdown.core.errors import FormatError, MixdownError, ModelError
-from mixdown.io.project import open_project
+from mixdown.resolve import ProjectProblems, open_project
 
 BASE = """\
 [song]
@@ -57,13 +57,23 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def fail(root: Path, text: str, error: type[MixdownError] = ModelError) -> str:
-    """Load ``text`` as song.toml; return the one-line message; check nothing was written."""
+    """Load ``text`` as song.toml; return the one-line message (without the line number the
+    resolve step adds: ``song.toml:12:``); check nothing was written."""
     (root / "song.toml").write_text(text, encoding="utf-8")
     before = snapshot(root)
-    with pytest.raises(error) as info:
+    with pytest.raises(MixdownError) as info:
         open_project("song.toml")
     assert snapshot(root) == before, "a failed load must write nothing"
-    message = str(info.value)
+    exc = info.value
+    if isinstance(exc, ProjectProblems):
+        assert len(exc.problems) == 1, str(exc)
+        assert issubclass(exc.problems[0].error, error)
+        problem = exc.problems[0]
+        assert problem.line is None or 1 <= problem.line <= text.count("\n") + 1
+        message = str(exc).replace(f"{problem.file}:{problem.line}:", f"{problem.file}:", 1)
+    else:
+        assert isinstance(exc, error)
+        message = str(exc)
     assert "\n" not in message and "Traceback" not in message
     return message
 
