@@ -463,8 +463,10 @@ class _Resolver:
                 data = clip.notes
             end = self._clip_end(clip, start, start_b, length_b, data)
             if song_len is not None and start >= song_len and clip.kind != "empty":
-                probs.warn(cpath, f"starts after the song's end (song.length = "
-                           f"{self.p.song.length}); it does not play")
+                length = self.p.song.length
+                shown = f"{length:g}" if isinstance(length, float) else repr(length)
+                probs.warn(cpath, f"starts after the song's end (song.length = {shown}); "
+                           "it does not play")
             if clip.kind == "audio" and clip.fade_in_s + clip.fade_out_s > 0:
                 secs = (end - start) / tl.sample_rate
                 if clip.fade_in_s + clip.fade_out_s > secs + 1e-9:

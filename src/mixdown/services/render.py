@@ -199,6 +199,7 @@ def render_project(
             warnings, mastered_analyzer = _render_mastered(
                 graph, out, fmt_name, depth, target, stem_sinks, writers, block_frames,
                 workers, qc, progress)
+            warnings = list(graph.warnings) + warnings  # the resolve step's warnings too
             analyzer = mastered_analyzer
     except BaseException:
         for w in writers:
