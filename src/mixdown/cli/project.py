@@ -76,9 +76,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from mixdown.services.project import describe_project
-
         from mixdown.core.errors import MixdownError
+        from mixdown.services.project import describe_project
 
         try:
             d = describe_project(project)

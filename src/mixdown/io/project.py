@@ -42,8 +42,8 @@ from mixdown.core.names import closest
 from mixdown.io.places import (
     DEVICE_KEYS,
     SONG_FILE,
-    _show,
     Where,
+    _show,
 )
 from mixdown.model.project import (
     Note,
@@ -130,12 +130,18 @@ def open_project(path: str | Path) -> ProjectFile:
     if file.is_dir():
         raise FormatError(f"{label}: is a folder; give the project folder or its {SONG_FILE}",
                           file)
+    if _is_audio(file):
+        raise FormatError(f"{label}: is an audio file, not a project; give a project folder or "
+                          f"its {SONG_FILE}", file)
     size = file.stat().st_size
     if size > MAX_PROJECT_BYTES:
         raise FormatError(f"{label}: {size} bytes is too large for a project file", file)
     try:
         text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
+        if file.suffix.lower() != ".toml":
+            raise FormatError(f"{label}: is not a project (binary data at byte {exc.start}); "
+                              f"give a project folder or its {SONG_FILE}", file) from None
         raise FormatError(f"{label}: byte {exc.start}: not UTF-8 text; save the file as UTF-8",
                           file) from None
     except OSError as exc:
@@ -144,6 +150,22 @@ def open_project(path: str | Path) -> ProjectFile:
     root = file.absolute().parent
     project = document_to_project(data, label=label)
     return ProjectFile(path=file.absolute(), root=root, project=project, text=text)
+
+
+_AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".m4a")
+_AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"ID3", b"OggS", b"FORM", b"\xff\xfb", b"\xff\xf3")
+
+
+def _is_audio(file: Path) -> bool:
+    """True for a file that is plainly audio (by its name or its first bytes)."""
+    if file.suffix.lower() in _AUDIO_SUFFIXES:
+        return True
+    try:
+        with file.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head.startswith(_AUDIO_MAGIC)
 
 
 def load_project(path: str | Path) -> Project:
@@ -180,6 +202,9 @@ def parse_document(text: str, label: str = SONG_FILE) -> tomlkit.TOMLDocument:
             line = line if isinstance(exc, ParseError) else _second_definition(text, m.group(1))
             what = f"{m.group(1)!r} is defined twice; keep one"
         what = what.replace("Unexpected character: '\\x00'", "unexpected end of file")
+        if "control characters" in what.lower() and "\\u000a" in what:
+            what = ("unterminated string: a string in quotes must end on the line where it "
+                    'starts; close it, or use """ for text over several lines')
         what = what[:1].lower() + what[1:]
         at = f" line {line}:" if line else ""
         raise FormatError(f"{label}:{at} malformed TOML ({what})", Path(label)) from None

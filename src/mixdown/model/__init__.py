@@ -19,6 +19,6 @@ from mixdown.model.project import (
 )
 
 __all__ = [
-    "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Humanize", "Marker", "Master", "Note",
-    "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
+    "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Humanize", "Marker", "Master",
+    "Note", "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
 ]

@@ -44,7 +44,6 @@ from mixdown.model.project import (
 from mixdown.resolve.notes import clip_length_beats, note_events, raw_notes, steps
 from mixdown.resolve.problems import Problems, StopBranch
 from mixdown.resolve.song import (
-    CHANNELS,
     DeviceParam,
     InstrumentParam,
     Lane,
@@ -228,10 +227,11 @@ class _Resolver:
                ) -> tuple[int, int]:
         tl, sr, probs = self.tl, self.tl.sample_rate, self.problems
         if span.section is not None:
-            if span.section not in [m.name for m in self.p.markers]:
-                known = ", ".join(m.name for m in self.p.markers) or "none defined"
-                probs.add((), f"no section {span.section!r}{closest(span.section, [m.name for m in self.p.markers], list_known=False)} "
-                          f"(sections: {known})")
+            names = [m.name for m in self.p.markers]
+            if span.section not in names:
+                hint = closest(span.section, names, list_known=False)
+                probs.add((), f"no section {span.section!r}{hint} "
+                          f"(sections: {', '.join(names) or 'none defined'})")
                 return 0, 0
             start = next(m.frames for m in markers if m.name == span.section)
             later = sorted(m.frames for m in markers if m.frames > start)
@@ -504,7 +504,8 @@ class _Resolver:
             fade_out_frames=round(clip.fade_out_s * sr), loop=clip.loop)
 
     def _notes(self, path: Path_, track: Track, inst: ResolvedInstrument | None,
-               clips: list[tuple[Clip, int, int, Any, Path_]], stop: int) -> ResolvedInstrument | None:
+               clips: list[tuple[Clip, int, int, Any, Path_]], stop: int
+               ) -> ResolvedInstrument | None:
         if inst is None:
             return None
         events = []

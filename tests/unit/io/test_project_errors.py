@@ -109,6 +109,31 @@ def test_not_utf8(project: Path) -> None:
     assert str(info.value) == "song.toml: byte 19: not UTF-8 text; save the file as UTF-8"
 
 
+def test_unterminated_string_is_called_so(project: Path) -> None:
+    text = BASE.replace('name = "Vox"', 'name = "Vox')
+    assert fail(project, text, FormatError) == (
+        "song.toml: line 12: malformed TOML (unterminated string: a string in quotes must end "
+        'on the line where it starts; close it, or use """ for text over several lines)')
+
+
+def test_an_audio_file_given_as_the_project(project: Path) -> None:
+    with pytest.raises(FormatError) as info:
+        open_project("audio/ok.wav")
+    assert str(info.value) == ("audio/ok.wav: is an audio file, not a project; give a project "
+                               "folder or its song.toml")
+    (project / "take").write_bytes((project / "audio" / "ok.wav").read_bytes())  # no suffix
+    with pytest.raises(FormatError, match=r"^take: is an audio file, not a project"):
+        open_project("take")
+
+
+def test_other_binary_data_given_as_the_project(project: Path) -> None:
+    (project / "notes.bin").write_bytes(b"\x00\xff\xfe binary")
+    with pytest.raises(FormatError) as info:
+        open_project("notes.bin")
+    assert str(info.value) == ("notes.bin: is not a project (binary data at byte 1); give a "
+                               "project folder or its song.toml")
+
+
 def test_missing_project(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as info:
         open_project(tmp_path)

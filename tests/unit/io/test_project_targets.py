@@ -38,4 +38,4 @@ def test_a_project_override_of_a_preset_reaches_the_master(tmp_path: Path) -> No
 def test_the_loader_refuses_a_name_no_table_has(tmp_path: Path) -> None:
     root = _project(tmp_path, "label-loud")
     with pytest.raises(ModelError, match=r"master.*target.*unknown target 'label-loud'"):
-        open_project(root).project
+        open_project(root)
