@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Resolving before building the graph changed no sample: renders are byte-identical to the
 ones the engine made before the resolve step existed (hashes taken on that code)."""
 
@@ -23,8 +24,7 @@ length = "5:1"
 name = "Loop"
 volume_db = -3
 pan = -0.3
-clips = [{ start = "1:1", file = "audio/loop.wav", loop = true, length = 6, fade_in_s = 0.05,
-           fade_out_s = 0.2, gain_db = -2 },
+clips = [{ start = "1:1", file = "audio/loop.wav", loop = true, length = 6, fade_in_s = 0.05, fade_out_s = 0.2, gain_db = -2 },
          { start = "3:2", file = "audio/hit.wav", offset_s = 0.01 }]
 devices = [{ type = "compressor", threshold_db = -20, ratio = 3, sidechain = "Keys" }]
 sends = { Space = -10 }
@@ -33,14 +33,12 @@ automation = [{ param = "volume_db", points = [["1:1", -6], ["3:1", 0, 0.5]] },
 [[track]]
 name = "Keys"
 instrument = { type = "sampler", zones = [{ file = "audio/hit.wav", root = 60 }] }
-clips = [{ start = "1:1", bars = 4,
-           notes = [["C4", 0, 1], ["E4", 1.5, 0.5, 80], ["G4", 3, 2]] }]
+clips = [{ start = "1:1", bars = 4, notes = [["C4", 0, 1], ["E4", 1.5, 0.5, 80], ["G4", 3, 2]] }]
 automation = [{ param = "instrument.gain_db", points = [[0, 0], [8, -12]] }]
 [[track]]
 name = "Drums"
 instrument = { type = "drums" }
-clips = [{ start = "1:1", bars = 2, swing = 0.3,
-           pattern = { kick = "x...x...", hat = "x.x.x.x." } }]
+clips = [{ start = "1:1", bars = 2, swing = 0.3, pattern = { kick = "x...x...", hat = "x.x.x.x." } }]
 devices = [{ type = "eq", name = "tone", bell1_hz = 800, bell1_gain_db = 3 }]
 automation = [{ param = "tone.bell1_gain_db", points = [[0, 0], [8, 6]] },
               { param = "send.Space", points = [[0, -20], [4, -5]] }]
