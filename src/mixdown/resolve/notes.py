@@ -68,35 +68,30 @@ def raw_notes(clip: Clip, notes: Sequence[Note], drums: dict[str, int],
 
 
 def note_events(clip: Clip, raw: list[tuple[float, float, int, int]], tl: Timeline,
-                start_b: float, length_b: float | None, stop: int
-                ) -> tuple[list[NoteEvent], list[int]]:
-    """Events in frames (cut at the clip's end and at ``stop``), and the pitches outside
-    0..127 that transposing made."""
+                start_b: float, length_b: float | None, stop: int) -> list[NoteEvent]:
+    """Events in frames, cut at the clip's end and at ``stop`` (pitches outside 0..127,
+    which resolve reports, are left out)."""
+    if not raw:
+        return []
     clip_end_b = start_b + length_b if length_b is not None else math.inf
+    table = np.array(raw, dtype=np.float64).reshape(-1, 4)
+    s_b, e_b = table[:, 0], np.minimum(table[:, 1], clip_end_b)
+    starts = tl.frames_of_beats(s_b)
+    ends = tl.frames_of_beats(e_b)
+    pitches = table[:, 2].astype(np.int64)
+    vels = table[:, 3].astype(np.int64)
     hz = clip.humanize
-    offsets = np.zeros(len(raw), np.int64)
-    dvel = np.zeros(len(raw), np.int64)
-    if hz is not None and raw:
+    if hz is not None:
         rng = np.random.default_rng(hz.seed)
-        offsets = np.round(rng.uniform(-hz.timing_ms, hz.timing_ms, len(raw)) / 1000.0
-                           * tl.sample_rate).astype(np.int64)
+        shift = np.round(rng.uniform(-hz.timing_ms, hz.timing_ms, len(raw)) / 1000.0
+                         * tl.sample_rate).astype(np.int64)
         dvel = rng.integers(-hz.velocity, hz.velocity + 1, len(raw))
-    events: list[NoteEvent] = []
-    bad: list[int] = []
-    for i, (s_b, e_b, pitch, vel) in enumerate(raw):
-        if s_b >= clip_end_b - _EPS:
-            continue
-        s = tl.frame_of_beats(s_b)
-        e = tl.frame_of_beats(min(e_b, clip_end_b))
-        if hz is not None:
-            s, e = max(0, s + int(offsets[i])), max(0, e + int(offsets[i]))
-            vel = min(127, max(1, vel + int(dvel[i])))
-        if s >= stop:
-            continue
-        e = min(e, stop)
-        if not 0 <= pitch <= 127:
-            bad.append(pitch)
-            continue
-        if e > s:
-            events.append(NoteEvent(s, e, float(pitch), int(vel)))
-    return events, bad
+        starts = np.maximum(starts + shift, 0)
+        ends = np.maximum(ends + shift, 0)
+        vels = np.clip(vels + dvel, 1, 127)
+    keep = ((s_b < clip_end_b - _EPS) & (starts < stop) & (pitches >= 0) & (pitches <= 127))
+    ends = np.minimum(ends, stop)
+    keep &= ends > starts
+    return [NoteEvent(int(s), int(e), float(p), int(v))
+            for s, e, p, v in zip(starts[keep], ends[keep], pitches[keep], vels[keep],
+                                  strict=True)]

@@ -83,7 +83,8 @@ class Span:
 
 def resolve_project(project: Project, catalog: AssetCatalog, *,
                     sample_rate: int | None = None, span: Span | None = None,
-                    label: str = SONG_FILE, text: str | None = None) -> ResolvedSong:
+                    label: str = SONG_FILE, text: str | None = None,
+                    events: bool = True) -> ResolvedSong:
     """Check ``project`` completely and resolve it to frames at ``sample_rate``.
 
     Parameters
@@ -101,6 +102,9 @@ def resolve_project(project: Project, catalog: AssetCatalog, *,
         How messages name the project (its song.toml path).
     text : str, optional
         The song.toml text, so that problems can give their line.
+    events : bool
+        Compute the instruments' note events (a check that builds no graph can skip them:
+        every note is still checked).
 
     Returns
     -------
@@ -111,13 +115,14 @@ def resolve_project(project: Project, catalog: AssetCatalog, *,
     ProjectProblems
         Every problem found, one line each: file, line, key path, what to do.
     """
-    return _Resolver(project, catalog, label, text).run(sample_rate, span)
+    return _Resolver(project, catalog, label, text, events).run(sample_rate, span)
 
 
 class _Resolver:
     def __init__(self, project: Project, catalog: AssetCatalog, label: str,
-                 text: str | None) -> None:
+                 text: str | None, events: bool) -> None:
         load_builtin_devices()
+        self.events = events
         self.p = project
         self.catalog = catalog
         self.where = Where.of_project(label, project)
@@ -506,21 +511,24 @@ class _Resolver:
     def _notes(self, path: Path_, track: Track, inst: ResolvedInstrument | None,
                clips: list[tuple[Clip, int, int, Any, Path_]], stop: int
                ) -> ResolvedInstrument | None:
-        if inst is None:
-            return None
-        events = []
         for clip, _, _, data, cpath in clips:
+            if clip.kind == "notes" and clip.transpose and not clip.pattern:
+                bad = [n.pitch + clip.transpose for n in data or ()
+                       if not 0 <= n.pitch + clip.transpose <= 127]
+                if bad:
+                    self.problems.add((*cpath, "transpose"),
+                                      f"transposed pitch {bad[0]} is outside 0..127; change "
+                                      "transpose")
+        if inst is None or not self.events:
+            return inst
+        events = []
+        for clip, _, _, data, _ in clips:
             if clip.kind != "notes":
                 continue
             start_b = self.tl.beats(clip.start)
             length_b = clip_length_beats(clip, self.tl, start_b)
             raw = raw_notes(clip, data or (), DRUM_NOTES, start_b, length_b)
-            evs, bad = note_events(clip, raw, self.tl, start_b, length_b, stop)
-            if bad:
-                self.problems.add((*cpath, "transpose"),
-                                  f"transposed pitch {bad[0]} is outside 0..127; change "
-                                  "transpose")
-            events.extend(evs)
+            events.extend(note_events(clip, raw, self.tl, start_b, length_b, stop))
         events.sort(key=lambda ev: (ev.start_frame, ev.pitch, ev.end_frame))
         return ResolvedInstrument(inst.type, inst.label, inst.params, tuple(events))
 
@@ -709,9 +717,10 @@ def _audible(project: Project) -> dict[str, bool]:
 
 def check_project(project: Project, root: str | Path, *, label: str = SONG_FILE,
                   text: str | None = None) -> ResolvedSong:
-    """Resolve with a dry-run catalog (writes nothing): the checks ``mixdown check`` runs."""
+    """Every check of :func:`resolve_project`, with a dry-run catalog (writes nothing) and
+    without computing note events: what loading a project runs."""
     return resolve_project(project, AssetCatalog(root, dry_run=True), label=label, text=text,
-                           span=None)
+                           span=None, events=False)
 
 
 __all__ = ["Span", "check_project", "resolve_project"]
