@@ -466,6 +466,8 @@ class _Resolver:
                     continue
             elif clip.notes:
                 data = clip.notes
+            if clip.kind == "empty":
+                probs.warn(cpath, "has no file, notes, pattern or midi; it plays nothing")
             end = self._clip_end(clip, start, start_b, length_b, data)
             if song_len is not None and start >= song_len and clip.kind != "empty":
                 length = self.p.song.length

@@ -199,12 +199,13 @@ def test_late_clips_and_long_fades_are_warnings(tmp_path: Path) -> None:
     write_wav(tmp_path / "a.wav", np.full((1, SR), 0.1, np.float32), SR)
     p = Project(song=Song(length=8), tracks=(Track(name="A", clips=(
         Clip(start=0, file="a.wav", fade_in_s=0.6, fade_out_s=0.6),
-        Clip(start=8, file="a.wav"))),))
+        Clip(start=8, file="a.wav"), Clip(start=2, length=4))),))
     assert list(resolve(p, tmp_path).warnings) == [
         'song.toml: track "A", clips[0]: fades (0.6 s in + 0.6 s out) are longer than the '
         "clip (1.000 s); they overlap",
         "song.toml: track \"A\", clips[1]: starts after the song's end (song.length = 8); it "
         "does not play",
+        'song.toml: track "A", clips[2]: has no file, notes, pattern or midi; it plays nothing',
     ]
 
 
