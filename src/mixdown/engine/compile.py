@@ -142,10 +142,11 @@ def _node(ch: ResolvedChannel, song: ResolvedSong, bpm_at_frame: object) -> Chan
         source = InstrumentSource(inst, CHANNELS)
     elif ch.kind == "track":
         source = AudioSource([ClipPlacement(
-            reader=c.reader, start=c.start_frames, length=c.length_frames,
-            offset=c.offset_frames, file_frames=c.file_frames, file_channels=c.file_channels,
-            gain=c.gain, fade_in=c.fade_in_frames, fade_out=c.fade_out_frames, loop=c.loop,
-            label=c.label) for c in ch.clips], CHANNELS)
+            reader=c.reader, start_frames=c.start_frames, length_frames=c.length_frames,
+            offset_frames=c.offset_frames, file_frames=c.file_frames,
+            file_channels=c.file_channels, gain=c.gain, fade_in_frames=c.fade_in_frames,
+            fade_out_frames=c.fade_out_frames, loop=c.loop, label=c.label)
+            for c in ch.clips], CHANNELS)
     slots = {d.index: _slot(d) for d in ch.devices if not d.bypass}
     sends = [SendEdge(s.target, Curve.constant(s.level_db), s.pre_fader) for s in ch.sends]
     node = ChannelNode(
