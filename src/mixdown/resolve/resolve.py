@@ -159,8 +159,8 @@ class _Resolver:
         devices = {path: self._devices(path, ch) for path, ch in self.chans}
         instruments = {path: self._instrument(path, ch) for path, ch in self.chans
                        if isinstance(ch, Track) and ch.instrument is not None}
-        length_f = self._pos(p.song.length, ("song", "length")) if p.song.length is not None \
-            else None
+        length_f = self.song_len = self._pos(p.song.length, ("song", "length")) \
+            if p.song.length is not None else None
         markers = []
         for i, m in enumerate(p.markers):
             b = self._beats(m.at, ("marker", i, "at"))
@@ -414,8 +414,7 @@ class _Resolver:
         resolve."""
         out = []
         probs, tl = self.problems, self.tl
-        song_len = self._pos(self.p.song.length, ("song", "length")) \
-            if self.p.song.length is not None else None
+        song_len = self.song_len
         for ci, clip in enumerate(track.clips):
             cpath = (*path, "clips", ci)
             start_b = self._beats(clip.start, (*cpath, "start"))
