@@ -29,6 +29,13 @@ def _position(text: str | None) -> float | str | None:
         return text
 
 
+def _problems(exc: BaseException) -> None:
+    """Print a project's problems one per line (``mixdown: error: ...``) and exit 1."""
+    for line in str(exc).splitlines():
+        stderr.print(f"mixdown: error: {line}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(getattr(exc, "exit_code", 1))
+
+
 def register(app: typer.Typer) -> None:
     """Add the project commands to ``app``."""
 
@@ -53,12 +60,18 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
         """Load and validate PROJECT without writing anything."""
+        from mixdown.core.errors import MixdownError
         from mixdown.services.project import check_project
 
-        r = check_project(project)
+        try:
+            r = check_project(project)
+        except MixdownError as exc:
+            _problems(exc)
+        for w in r.warnings:
+            stderr.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
         if json_out:
             print_json({"file": str(r.path), "ok": True, "tracks": r.tracks, "buses": r.buses,
-                        "duration_s": r.duration_s})
+                        "duration_s": r.duration_s, "warnings": r.warnings})
         else:
             typer.echo(f"{r.path}: ok ({r.tracks} tracks, {r.buses} buses, "
                        f"{_fmt_time(r.duration_s)})")
@@ -69,9 +82,13 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        from mixdown.core.errors import MixdownError
         from mixdown.services.project import describe_project
 
-        d = describe_project(project)
+        try:
+            d = describe_project(project)
+        except MixdownError as exc:
+            _problems(exc)
         if json_out:
             print_json(d)
             return
@@ -142,6 +159,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Render PROJECT to an audio file, with a QC sidecar (OUT.wav.qc.json)."""
+        from mixdown.core.errors import MixdownError
         from mixdown.services.render import render_project
 
         state: dict[str, object] = {}
@@ -154,13 +172,18 @@ def register(app: typer.Typer) -> None:
                 advance((done - prev) / max(total, 1))  # type: ignore[operator]
                 state["done"] = done
 
-            report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
-                                    sample_rate=sample_rate, stems=stems,
-                                    stems_mode=stems_mode,  # type: ignore[arg-type]
-                                    section=section, start=_position(start),
-                                    end=_position(end), master_part=master_part,
-                                    block_frames=block_frames, progress=progress,
-                                    cache=not no_cache)
+            try:
+                report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
+                                        sample_rate=sample_rate, stems=stems,
+                                        stems_mode=stems_mode,  # type: ignore[arg-type]
+                                        section=section, start=_position(start),
+                                        end=_position(end), master_part=master_part,
+                                        block_frames=block_frames, progress=progress,
+                                        cache=not no_cache)
+            except MixdownError as exc:
+                if "\n" not in str(exc):
+                    raise
+                _problems(exc)
         if json_out:
             print_json(report.as_dict())
             return

@@ -20,7 +20,6 @@ A target can also be a bare number in LUFS (``-14``): its ceiling is -1 dBTP.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.core.errors import FormatError, ParameterError
+from mixdown.core.names import closest
 
 DEFAULT_NUMERIC_CEILING_DBTP = -1.0
 """Ceiling for a target given as a number (issue 4; the common streaming advice)."""
@@ -164,8 +164,7 @@ class TargetTable:
         for row_name, row in self.rows.items():
             if row_name.lower() == key:
                 return row
-        close = difflib.get_close_matches(key, self.names(), n=3, cutoff=0.5)
-        hint = ("; did you mean " + " or ".join(repr(c) for c in close) + "?") if close else ""
+        hint = closest(key, self.names(), n=3, cutoff=0.5, list_known=False)
         raise ParameterError(
             f"unknown target {name!r}{hint} (presets: {', '.join(self.names())}; or give a "
             "number in LUFS such as -14)"

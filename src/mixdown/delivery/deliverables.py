@@ -26,6 +26,7 @@ import numpy as np
 from mixdown.analysis.loudness import LoudnessMeter
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import MixdownError, ParameterError
+from mixdown.core.names import closest
 from mixdown.delivery.convert import BLOCK_FRAMES, MP3_RATES, resampled
 from mixdown.delivery.tags import LoudnessFields, Metadata, write_tags
 from mixdown.delivery.verify import Check, Measurement, check_measurement, measure_file
@@ -97,12 +98,9 @@ def aac_encoder_available() -> bool:
 
 def get_deliverable(name: str) -> DeliverableSpec:
     """The spec called ``name``; suggests close names."""
-    import difflib
-
     if name in DELIVERABLES:
         return DELIVERABLES[name]
-    close = difflib.get_close_matches(name, list(DELIVERABLES), n=2, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    hint = closest(name, DELIVERABLES, cutoff=0.5, list_known=False)
     raise ParameterError(f"unknown deliverable {name!r}{hint} (known: "
                          f"{', '.join(DELIVERABLES)})")
 

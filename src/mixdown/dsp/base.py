@@ -14,7 +14,6 @@ automation is applied on a fixed control grid by the engine via ``set_param``.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.names import closest
 
 ParamKind = Literal["float", "int", "bool", "choice", "str", "any"]
 DeviceKind = Literal["effect", "instrument"]
@@ -184,10 +184,7 @@ def register_device(
 
 
 def _closest(name: str, options: Sequence[str]) -> str:
-    match = difflib.get_close_matches(name, list(options), n=2, cutoff=0.5)
-    if match:
-        return "; did you mean " + " or ".join(repr(m) for m in match) + "?"
-    return ""
+    return closest(name, options, cutoff=0.5, list_known=False)
 
 
 def device_info(type_name: str, *, kind: DeviceKind | None = None) -> DeviceInfo:
@@ -235,11 +232,7 @@ def load_builtin_devices() -> None:
     import importlib
 
     for mod in BUILTIN_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:  # a module not written yet must not break the rest
-            if exc.name != mod:
-                raise
+        importlib.import_module(mod)
 
 
 BUILTIN_MODULES: list[str] = [

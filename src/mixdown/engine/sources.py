@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 from numba import njit
 
 from mixdown.core.audio import AudioArray
@@ -57,20 +55,21 @@ def _place(cache: np.ndarray, offset: int, file_frames: int, loop: bool, p0: int
 class ClipPlacement:
     """An audio clip resolved to frames at the render rate.
 
-    The clip plays file frames ``offset + p`` for clip positions ``p`` in ``[0, length)``
-    (wrapping inside ``[offset, file_frames)`` when looping). Fades are linear in
-    amplitude over ``fade_in``/``fade_out`` frames at the clip's edges.
+    The clip plays file frames ``offset_frames + p`` for clip positions ``p`` in
+    ``[0, length_frames)`` (wrapping inside ``[offset_frames, file_frames)`` when looping).
+    Fades are linear in amplitude over ``fade_in_frames``/``fade_out_frames`` at the clip's
+    edges.
     """
 
-    path: Path
-    start: int
-    length: int
-    offset: int
+    reader: Any  # the asset catalog's reader of the file (read_all, open)
+    start_frames: int
+    length_frames: int
+    offset_frames: int
     file_frames: int
     file_channels: int
     gain: float
-    fade_in: int
-    fade_out: int
+    fade_in_frames: int
+    fade_out_frames: int
     loop: bool
     label: str
     _file: Any = field(default=None, repr=False)
@@ -79,7 +78,7 @@ class ClipPlacement:
     @property
     def end(self) -> int:
         """First frame after the clip."""
-        return self.start + self.length
+        return self.start_frames + self.length_frames
 
     def _fits_cache(self) -> bool:
         return self.file_frames * self.file_channels <= CACHE_SAMPLES
@@ -98,22 +97,17 @@ class ClipPlacement:
                 # Small files (loops, one-shots) are decoded once and kept: memory is bounded
                 # by the asset's size, never by the song's length.
                 try:
-                    data = sf.read(str(self.path), dtype="float32", always_2d=True)[0].T
-                except Exception as exc:
-                    raise FormatError(f"{self.label}: cannot decode {self.path} ({exc})",
-                                      self.path) from exc
-                if not np.isfinite(data).all():
-                    raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite "
-                                      "samples")
+                    data = self.reader.read_all()  # decoded and checked once per process
+                except FormatError as exc:
+                    raise FormatError(f"{self.label}: {exc}", exc.path) from exc
                 if data.shape[1] < self.file_frames:
                     data = np.pad(data, ((0, 0), (0, self.file_frames - data.shape[1])))
                 self._cache = np.ascontiguousarray(data)
                 return self._cache[:, first:first + count]
             try:
-                self._file = sf.SoundFile(str(self.path))
-            except Exception as exc:
-                raise FormatError(f"{self.label}: cannot open {self.path} ({exc})",
-                                  self.path) from exc
+                self._file = self.reader.open()
+            except FormatError as exc:
+                raise FormatError(f"{self.label}: {exc}", exc.path) from exc
         self._file.seek(first)
         data = self._file.read(count, dtype="float32", always_2d=True)
         if data.shape[0] < count:  # a file shorter than its header said
@@ -128,48 +122,49 @@ class ClipPlacement:
         covers the whole block and ``out`` holds nothing yet).
         """
         n = out.shape[1]
-        a = max(block_start, self.start)
+        a = max(block_start, self.start_frames)
         b = min(block_start + n, self.end)
         if a >= b:
             return
-        p0 = a - self.start
+        p0 = a - self.start_frames
         count = b - a
-        in_fade = (self.fade_in > 0 and p0 < self.fade_in) or (
-            self.fade_out > 0 and p0 + count > self.length - self.fade_out)
+        in_fade = (self.fade_in_frames > 0 and p0 < self.fade_in_frames) or (
+            self.fade_out_frames > 0 and p0 + count > self.length_frames - self.fade_out_frames)
         if not in_fade and (self._cache is not None or self._fits_cache()):
             # The common case, compiled: kept samples copied (looping, gain, mono to stereo)
             # straight into the block without holding the GIL.
             cache = self._cached()
-            _place(cache, self.offset, self.file_frames, self.loop, p0, count,
+            _place(cache, self.offset_frames, self.file_frames, self.loop, p0, count,
                    np.float32(self.gain), out, a - block_start, assign)
             return
         if self.loop:
-            period = self.file_frames - self.offset
+            period = self.file_frames - self.offset_frames
             pieces = []
             p = p0
             remaining = count
             while remaining > 0:
                 idx = p % period
                 take = min(remaining, period - idx)
-                pieces.append(self._read(self.offset + idx, take))
+                pieces.append(self._read(self.offset_frames + idx, take))
                 p += take
                 remaining -= take
             data = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
         else:
-            first = self.offset + p0
+            first = self.offset_frames + p0
             avail = max(0, min(count, self.file_frames - first))
             data = np.zeros((self.file_channels, count), np.float32)
             if avail > 0:
                 data[:, :avail] = self._read(first, avail)
         if self._cache is None and not np.isfinite(data).all():
-            raise RenderError(f"{self.label}: {self.path.name} holds NaN or infinite samples")
+            raise RenderError(f"{self.label}: {self.reader.path.name} holds NaN or infinite "
+                              "samples")
         if in_fade:
             env = np.full(count, self.gain, dtype=np.float64)
             pos = np.arange(p0, p0 + count, dtype=np.float64)
-            if self.fade_in > 0:
-                env *= np.clip(pos / self.fade_in, 0.0, 1.0)
-            if self.fade_out > 0:
-                env *= np.clip((self.length - pos) / self.fade_out, 0.0, 1.0)
+            if self.fade_in_frames > 0:
+                env *= np.clip(pos / self.fade_in_frames, 0.0, 1.0)
+            if self.fade_out_frames > 0:
+                env *= np.clip((self.length_frames - pos) / self.fade_out_frames, 0.0, 1.0)
             block = data * env.astype(np.float32)
         elif self.gain != 1.0:
             block = data * np.float32(self.gain)
@@ -193,13 +188,14 @@ class AudioSource:
     """The clips of an audio track, streamed block by block."""
 
     def __init__(self, clips: list[ClipPlacement], channels: int) -> None:
-        self.clips = sorted(clips, key=lambda c: c.start)
+        self.clips = sorted(clips, key=lambda c: c.start_frames)
         self.channels = channels
 
     def render(self, start: int, frames: int) -> AudioArray:
         """Frames ``[start, start + frames)`` of the track's clips."""
-        playing = [c for c in self.clips if c.start < start + frames and c.end > start]
-        if len(playing) == 1 and playing[0].start <= start and playing[0].end >= start + frames:
+        playing = [c for c in self.clips if c.start_frames < start + frames and c.end > start]
+        if (len(playing) == 1 and playing[0].start_frames <= start
+                and playing[0].end >= start + frames):
             out = np.empty((self.channels, frames), np.float32)  # one clip fills the block
             playing[0].render_into(out, start, assign=True)
             return out

@@ -3,7 +3,6 @@ helpers that word errors around them."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,18 +22,10 @@ DEVICE_KEYS = ("type", "name", "bypass")
 ASSET_KEY = re.compile(r"^(file|\w+_file)$")
 """Device parameters (at any depth) whose string value is a project file to check."""
 
-FALLBACK_DRUM_NOTES: dict[str, int] = {
-    "kick": 36, "snare": 38, "clap": 39, "hat": 42, "closed_hat": 42, "open_hat": 46,
-    "tom_low": 45, "tom_mid": 47, "tom_high": 50, "rim": 37, "cowbell": 56, "crash": 49,
-    "ride": 51, "perc": 56,
-}
-"""The drum voice table, used only while ``mixdown.dsp.instruments.drums`` is absent."""
-
-
 # -- where: human names for places in the file -------------------------------------------------
 
 
-class _Where:
+class Where:
     """Formats places in a project as people read them: ``track "Bass", devices[1].ratio``."""
 
     def __init__(self, label: str, names: Mapping[str, Sequence[Any]]) -> None:
@@ -42,7 +33,7 @@ class _Where:
         self.names = names
 
     @classmethod
-    def of_raw(cls, label: str, raw: Mapping[str, Any]) -> _Where:
+    def of_raw(cls, label: str, raw: Mapping[str, Any]) -> Where:
         names = {}
         for key in ("track", "bus", "marker"):
             items = raw.get(key)
@@ -51,7 +42,7 @@ class _Where:
         return cls(label, names)
 
     @classmethod
-    def of_project(cls, label: str, project: Project) -> _Where:
+    def of_project(cls, label: str, project: Project) -> Where:
         return cls(label, {"track": [t.name for t in project.tracks],
                            "bus": [b.name for b in project.buses],
                            "marker": [m.name for m in project.markers]})
@@ -97,19 +88,44 @@ def _dotted(parts: Sequence[str | int]) -> str:
     return out
 
 
-_SYNONYMS = {"bpm": "tempo", "volume": "volume_db", "gain": "gain_db", "vol": "volume_db",
-             "tracks": "track", "buses": "bus", "busses": "bus", "markers": "marker",
-             "effects": "devices", "inserts": "devices", "offset": "offset_s",
-             "fade_in": "fade_in_s", "fade_out": "fade_out_s", "samplerate": "sample_rate"}
+def line_of(text: str | None, path: Sequence[str | int]) -> int | None:
+    """The line of ``song.toml`` text where the place ``path`` is written, if it can be told.
 
-
-def _closest(name: str, options: Sequence[str]) -> str:
-    if _SYNONYMS.get(name) in options:
-        return f"; did you mean {_SYNONYMS[name]!r}?"
-    match = difflib.get_close_matches(name, list(options), n=2, cutoff=0.6)
-    if match:
-        return "; did you mean " + " or ".join(repr(m) for m in match) + "?"
-    return f"; known: {', '.join(options)}" if options else ""
+    The table (``[song]``, the i-th ``[[track]]``...) is found by its header; inside it, the
+    line that assigns the first key of ``path`` after the table (``devices = [...]``). A
+    place the text does not show (a default value) gives the table's header line.
+    """
+    if not text or not path:
+        return None
+    head = path[0]
+    if head in ("track", "bus", "marker") and len(path) > 1 and isinstance(path[1], int):
+        header = re.compile(rf"^\s*\[\[\s*{head}\s*\]\]")
+        nth, rest = path[1], path[2:]
+    elif head in ("song", "master"):
+        header = re.compile(rf"^\s*\[\s*{head}\s*\]")
+        nth, rest = 0, path[1:]
+    else:
+        return None
+    lines = text.splitlines()
+    seen = -1
+    start = None
+    for i, line in enumerate(lines):
+        if header.match(line):
+            seen += 1
+            if seen == nth:
+                start = i
+                break
+    if start is None:
+        return None
+    key = next((p for p in rest if isinstance(p, str)), None)
+    if key is not None:
+        assign = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+        for j in range(start + 1, len(lines)):
+            if lines[j].lstrip().startswith("["):
+                break
+            if assign.match(lines[j]):
+                return j + 1
+    return start + 1
 
 
 def _show(value: Any) -> str:

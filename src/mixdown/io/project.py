@@ -6,18 +6,17 @@ flat tables (``{ type = "compressor", threshold_db = -18 }``), sends a table key
 name, notes and automation points short arrays. This module maps that layout to the
 :class:`~mixdown.model.project.Project` model and back.
 
-Loading checks everything a render would trip over, before anything is rendered:
-the TOML syntax, the model's rules, every device and parameter against the device
-registry, drum pattern voices, automation targets, every position against the
-song's meter and tempo map, and every referenced file (containment in the project
-folder, readable audio without NaN samples, parseable MIDI). Every failure is one
-line naming the file, the place and the fix::
+Loading here checks the TOML syntax and the model's rules; a failure is one line naming
+the file, the place and the fix::
 
-    song.toml: track "Bass", devices[1].ratio: must be >= 1, got 0.5
+    song.toml: track "Bass": volume_db: must be <= 24, got 30
 
-The checks beyond the model live in :mod:`mixdown.io.project_check`, saving (which keeps
-comments and formatting) in :mod:`mixdown.io.project_save`, the generated parameter tables
-of the docs in :mod:`mixdown.io.project_docs`, and the wording of places in the file in
+Everything beyond the model (devices against the registry, drum voices, automation
+targets, positions against the song's maps, the referenced files) is checked once, by
+:func:`mixdown.resolve.resolve_project`; :func:`mixdown.resolve.open_project` loads and
+checks in one call. Saving (which keeps comments and formatting) lives in
+:mod:`mixdown.io.project_save`, the generated parameter tables of the docs in
+:mod:`mixdown.io.project_docs`, and the wording of places in the file in
 :mod:`mixdown.io.places`.
 """
 
@@ -39,31 +38,23 @@ from pydantic import BaseModel, ValidationError
 from tomlkit.exceptions import ParseError, TOMLKitError
 
 from mixdown.core.errors import FormatError, ModelError
-from mixdown.io.assets import resolve_asset
+from mixdown.core.names import closest
 from mixdown.io.places import (
     DEVICE_KEYS,
     SONG_FILE,
-    _closest,
+    Where,
     _show,
-    _Where,
 )
-from mixdown.io.project_check import check_devices, check_project
 from mixdown.model.project import (
     Note,
     Project,
 )
-
-"""The project file inside a project folder."""
 
 MAX_PROJECT_BYTES = 16 * 1024 * 1024
 """A song.toml larger than this is refused (a real one is kilobytes)."""
 
 TOP_KEYS = ("schema_version", "song", "marker", "track", "bus", "master")
 """The top-level keys of song.toml."""
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -108,7 +99,8 @@ def project_file_path(path: str | Path) -> Path:
 
 
 def open_project(path: str | Path) -> ProjectFile:
-    """Load, validate and check a project.
+    """Load and validate a project (syntax and model; :func:`mixdown.resolve.open_project`
+    also checks it against the registry and its files).
 
     Parameters
     ----------
@@ -122,7 +114,7 @@ def open_project(path: str | Path) -> ProjectFile:
     Raises
     ------
     FormatError
-        The file is missing, unreadable or malformed TOML; an asset is missing or broken.
+        The file is missing, unreadable or malformed TOML.
     ModelError
         A value is out of range, a key or name is unknown, a reference dangles. The
         message is one line: ``<file>: <place>: <problem and fix>``.
@@ -138,12 +130,18 @@ def open_project(path: str | Path) -> ProjectFile:
     if file.is_dir():
         raise FormatError(f"{label}: is a folder; give the project folder or its {SONG_FILE}",
                           file)
+    if _is_audio(file):
+        raise FormatError(f"{label}: is an audio file, not a project; give a project folder or "
+                          f"its {SONG_FILE}", file)
     size = file.stat().st_size
     if size > MAX_PROJECT_BYTES:
         raise FormatError(f"{label}: {size} bytes is too large for a project file", file)
     try:
         text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
+        if file.suffix.lower() != ".toml":
+            raise FormatError(f"{label}: is not a project (binary data at byte {exc.start}); "
+                              f"give a project folder or its {SONG_FILE}", file) from None
         raise FormatError(f"{label}: byte {exc.start}: not UTF-8 text; save the file as UTF-8",
                           file) from None
     except OSError as exc:
@@ -151,12 +149,27 @@ def open_project(path: str | Path) -> ProjectFile:
     data = _load_toml(text, label)
     root = file.absolute().parent
     project = document_to_project(data, label=label)
-    check_project(project, root, label=label)
     return ProjectFile(path=file.absolute(), root=root, project=project, text=text)
 
 
+_AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".m4a")
+_AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"ID3", b"OggS", b"FORM", b"\xff\xfb", b"\xff\xf3")
+
+
+def _is_audio(file: Path) -> bool:
+    """True for a file that is plainly audio (by its name or its first bytes)."""
+    if file.suffix.lower() in _AUDIO_SUFFIXES:
+        return True
+    try:
+        with file.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head.startswith(_AUDIO_MAGIC)
+
+
 def load_project(path: str | Path) -> Project:
-    """Load and check a project; the same as ``open_project(path).project``."""
+    """Load and validate a project; the same as ``open_project(path).project``."""
     return open_project(path).project
 
 
@@ -189,6 +202,9 @@ def parse_document(text: str, label: str = SONG_FILE) -> tomlkit.TOMLDocument:
             line = line if isinstance(exc, ParseError) else _second_definition(text, m.group(1))
             what = f"{m.group(1)!r} is defined twice; keep one"
         what = what.replace("Unexpected character: '\\x00'", "unexpected end of file")
+        if "control characters" in what.lower() and "\\u000a" in what:
+            what = ("unterminated string: a string in quotes must end on the line where it "
+                    'starts; close it, or use """ for text over several lines')
         what = what[:1].lower() + what[1:]
         at = f" line {line}:" if line else ""
         raise FormatError(f"{label}:{at} malformed TOML ({what})", Path(label)) from None
@@ -211,11 +227,11 @@ def _second_definition(text: str, key: str) -> int | None:
 def document_to_project(document: Mapping[str, Any], *, label: str = SONG_FILE) -> Project:
     """Map a parsed song.toml (tomlkit document or plain dict) to a validated Project.
 
-    This checks the syntax and the model only: no device registry, no files. Use
-    :func:`check_project` for those (``open_project`` does both).
+    This checks the syntax and the model only: no device registry, no files
+    (:func:`mixdown.resolve.resolve_project` checks those).
     """
     raw = document.unwrap() if hasattr(document, "unwrap") else dict(document)
-    where = _Where.of_raw(label, raw)
+    where = Where.of_raw(label, raw)
     _reject_non_finite(raw, (), where)
     data = _project_data(raw, where)
     bad = _check_types(Project, data, ())
@@ -228,7 +244,7 @@ def document_to_project(document: Mapping[str, Any], *, label: str = SONG_FILE) 
         raise _translate(exc, raw, where) from None
 
 
-def _reject_non_finite(value: Any, path: tuple[str | int, ...], where: _Where) -> None:
+def _reject_non_finite(value: Any, path: tuple[str | int, ...], where: Where) -> None:
     """TOML allows nan and inf; a song never needs them."""
     if isinstance(value, float) and not math.isfinite(value):
         raise where.model_error(path, f"must be a finite number, got {value}")
@@ -240,11 +256,11 @@ def _reject_non_finite(value: Any, path: tuple[str | int, ...], where: _Where) -
             _reject_non_finite(v, (*path, i), where)
 
 
-def _project_data(raw: Mapping[str, Any], where: _Where) -> dict[str, Any]:
+def _project_data(raw: Mapping[str, Any], where: Where) -> dict[str, Any]:
     """The TOML layout -> the model's input dict (names as in the model)."""
     for key in raw:
         if key not in TOP_KEYS:
-            raise where.model_error((key,), f"unknown key{_closest(key, TOP_KEYS)}")
+            raise where.model_error((key,), f"unknown key{closest(key, TOP_KEYS)}")
     data: dict[str, Any] = {}
     if "schema_version" in raw:
         data["schema_version"] = raw["schema_version"]
@@ -271,7 +287,7 @@ def _project_data(raw: Mapping[str, Any], where: _Where) -> dict[str, Any]:
 
 
 def _channel_data(ch: Mapping[str, Any], path: tuple[str | int, ...],
-                  where: _Where) -> dict[str, Any]:
+                  where: Where) -> dict[str, Any]:
     out = dict(ch)
     if isinstance(out.get("instrument"), Mapping):
         out["instrument"] = _device_data(out["instrument"])
@@ -311,7 +327,7 @@ def _device_data(d: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _clip_data(clip: Any, path: tuple[str | int, ...], where: _Where) -> Any:
+def _clip_data(clip: Any, path: tuple[str | int, ...], where: Where) -> Any:
     if not isinstance(clip, Mapping) or not isinstance(clip.get("notes"), list):
         return clip
     notes = []
@@ -328,7 +344,7 @@ def _clip_data(clip: Any, path: tuple[str | int, ...], where: _Where) -> Any:
     return {**clip, "notes": notes}
 
 
-def _lane_data(lane: Any, path: tuple[str | int, ...], where: _Where) -> Any:
+def _lane_data(lane: Any, path: tuple[str | int, ...], where: Where) -> Any:
     if not isinstance(lane, Mapping) or not isinstance(lane.get("points"), list):
         return lane
     points = []
@@ -480,7 +496,7 @@ def _model_in(ann: Any) -> type[BaseModel] | None:
     return None
 
 
-def _translate(exc: ValidationError, raw: Mapping[str, Any], where: _Where) -> ModelError:
+def _translate(exc: ValidationError, raw: Mapping[str, Any], where: Where) -> ModelError:
     errors = exc.errors()
     first = errors[0]
     loc = first["loc"]
@@ -495,7 +511,7 @@ def _translate(exc: ValidationError, raw: Mapping[str, Any], where: _Where) -> M
         known = [f for f in cls.model_fields if f not in ("params", "to")] if cls else []
         if cls is Project:
             known = list(TOP_KEYS)
-        return where.model_error(path, f"unknown key{_closest(str(field), known)}")
+        return where.model_error(path, f"unknown key{closest(str(field), known)}")
     if kind == "missing":
         example = {"name": 'name = "..."', "type": 'type = "..." (a device type)',
                    "param": 'param = "volume_db"', "points": 'points = [["1:1", 0.0]]'}
@@ -536,6 +552,6 @@ def _translate(exc: ValidationError, raw: Mapping[str, Any], where: _Where) -> M
 
 
 __all__ = [
-    "ProjectFile", "check_devices", "check_project", "document_to_project", "load_project",
-    "open_project", "parse_document", "project_file_path", "resolve_asset",
+    "ProjectFile", "document_to_project", "load_project", "open_project", "parse_document",
+    "project_file_path",
 ]

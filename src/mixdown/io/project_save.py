@@ -19,7 +19,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, InlineTable
 
 from mixdown.core.errors import FormatError, MixdownError, ModelError
-from mixdown.io.places import DEVICE_KEYS, _Where
+from mixdown.io.places import DEVICE_KEYS, Where
 from mixdown.io.project import (
     _channel_data,
     _check_types,
@@ -423,7 +423,7 @@ def _plain(node: Any) -> Any:
 def _parse_as(kind: type[Spec], node: Any, key: str | None = None) -> Spec | None:
     """The model object a TOML node describes, or None if it does not validate."""
     plain = _plain(node)
-    where = _Where("", {})
+    where = Where("", {})
     try:
         if kind is Project:
             return document_to_project(plain)

@@ -6,6 +6,7 @@ from mixdown.model.project import (
     Bus,
     Clip,
     Device,
+    Humanize,
     Marker,
     Master,
     Note,
@@ -18,6 +19,6 @@ from mixdown.model.project import (
 )
 
 __all__ = [
-    "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Marker", "Master", "Note",
-    "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
+    "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Humanize", "Marker", "Master",
+    "Note", "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
 ]

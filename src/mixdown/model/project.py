@@ -9,8 +9,6 @@ checked when the project is built, so that the engine never meets a dangling nam
 
 from __future__ import annotations
 
-import difflib
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +21,7 @@ from pydantic import (
 )
 
 from mixdown.core.errors import ModelError
+from mixdown.core.names import close_matches
 from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
 
@@ -40,6 +39,15 @@ Position = Annotated[float | str, BeforeValidator(_not_bool)]
 
 SAMPLE_RATES = (44_100, 48_000, 88_200, 96_000)
 MASTER = "master"
+
+VOLUME_DB_RANGE = (-144.0, 24.0)
+"""Faders and send levels in dB (fixed values and automation alike)."""
+
+PAN_RANGE = (-1.0, 1.0)
+"""Pan, hard left to hard right (fixed values and automation alike)."""
+
+AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop")
+NOTE_CLIP_KEYS = ("step", "swing", "transpose", "humanize")
 
 
 class Spec(BaseModel):
@@ -123,8 +131,8 @@ class Song(Spec):
 class Device(Spec):
     """An insert device or instrument: a registered ``type`` and its parameters.
 
-    Parameters are checked against the device registry by the loader
-    (:func:`mixdown.io.project.check_devices`), not here: the model knows no DSP.
+    Parameters are checked against the device registry by
+    :func:`mixdown.resolve.resolve_project`, not here: the model knows no DSP.
     """
 
     type: str = Field(min_length=1)
@@ -160,6 +168,18 @@ class Note(Spec):
         return v
 
 
+class Humanize(Spec):
+    """Seeded random variation of a note clip's notes (the same seed renders the same bytes).
+
+    Each note moves by up to ``timing_ms`` milliseconds either way and its velocity by up to
+    ``velocity`` either way (kept in 1..127).
+    """
+
+    timing_ms: float = Field(default=0.0, ge=0, le=100)
+    velocity: int = Field(default=0, ge=0, le=64)
+    seed: int = Field(default=0, ge=0)
+
+
 class Clip(Spec):
     """A region on a track: audio from a file, or notes (inline, a drum pattern or a MIDI file).
 
@@ -185,6 +205,7 @@ class Clip(Spec):
     swing: float = Field(default=0.0, ge=0, le=0.75)
     midi: str | None = None
     transpose: int = Field(default=0, ge=-48, le=48)
+    humanize: Humanize | None = None
 
     _pos = field_validator("start")(classmethod(lambda cls, v: _check_position(v)))
 
@@ -198,6 +219,17 @@ class Clip(Spec):
             raise ValueError(f"a clip has one source; this one has {' and '.join(sources)}")
         if self.length is not None and self.bars is not None:
             raise ValueError("give either length (beats) or bars, not both")
+        kind = self.kind
+        wrong = (NOTE_CLIP_KEYS if kind == "audio" else AUDIO_CLIP_KEYS if kind == "notes"
+                 else ())
+        given = [k for k in wrong if k in self.model_fields_set]
+        if self.pattern is not None and "transpose" in self.model_fields_set:
+            given.append("transpose")
+        if given:
+            what = ("an audio clip" if kind == "audio" else
+                    "a drum pattern" if given == ["transpose"] else "a note clip")
+            raise ValueError(f"{', '.join(given)}: {'does' if len(given) == 1 else 'do'} "
+                             f"nothing on {what}; remove {'it' if len(given) == 1 else 'them'}")
         if self.pattern is not None:
             for voice, steps in self.pattern.items():
                 bad = sorted(set(steps) - set(PATTERN_CHARS) - {" ", "|"})
@@ -226,7 +258,7 @@ class Send(Spec):
     """A send from a track or bus to a bus, at ``level_db``, tapped pre- or post-fader."""
 
     to: str = Field(min_length=1)
-    level_db: float = Field(default=0.0, ge=-144, le=24)
+    level_db: float = Field(default=0.0, ge=VOLUME_DB_RANGE[0], le=VOLUME_DB_RANGE[1])
     pre_fader: bool = False
 
 
@@ -257,8 +289,8 @@ class Channel(Spec):
     """What tracks and buses share: fader, pan, inserts, sends, routing, automation."""
 
     name: str = Field(min_length=1)
-    volume_db: float = Field(default=0.0, ge=-144, le=24)
-    pan: float = Field(default=0.0, ge=-1, le=1)
+    volume_db: float = Field(default=0.0, ge=VOLUME_DB_RANGE[0], le=VOLUME_DB_RANGE[1])
+    pan: float = Field(default=0.0, ge=PAN_RANGE[0], le=PAN_RANGE[1])
     mute: bool = False
     solo: bool = False
     phase_invert: bool = False
@@ -303,7 +335,7 @@ class Master(Spec):
     ``ceiling_dbtp`` set or override the numbers.
     """
 
-    volume_db: float = Field(default=0.0, ge=-144, le=24)
+    volume_db: float = Field(default=0.0, ge=VOLUME_DB_RANGE[0], le=VOLUME_DB_RANGE[1])
     devices: tuple[Device, ...] = ()
     automation: tuple[AutomationLane, ...] = ()
     target: str | None = None
@@ -405,7 +437,7 @@ def _check_sidechains(devices: tuple[Device, ...], label: str, names: dict[str, 
         if sc in (None, ""):
             continue
         if not isinstance(sc, str) or sc not in names:
-            hint = difflib.get_close_matches(str(sc), list(names), n=1, cutoff=0.6)
+            hint = close_matches(str(sc), names, n=1)
             fix = f"did you mean {hint[0]!r}?" if hint else (
                 f"tracks and buses: {', '.join(names)}" if names else "there are none")
             sep = "." if label == MASTER else ", "
@@ -415,7 +447,7 @@ def _check_sidechains(devices: tuple[Device, ...], label: str, names: dict[str, 
 def _known(name: str, names: list[str]) -> str:
     if not names:
         return "there are no buses; add a [[bus]]"
-    hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = close_matches(name, names, n=1)
     return f"did you mean {hint[0]!r}?" if hint else f"buses: {', '.join(names)}"
 
 
@@ -443,8 +475,3 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if found:
                 return found
     return None
-
-
-def is_finite(x: float) -> bool:
-    """True for finite numbers."""
-    return math.isfinite(x)

@@ -40,7 +40,7 @@ def open_any(project: str | Path | Project, root: str | Path | None = None
     song.toml gets, against ``root``, else the folder it was loaded from, else the current
     folder.
     """
-    from mixdown.io.project import check_project, open_project
+    from mixdown.resolve import check_project, open_project
 
     if isinstance(project, Project):
         known = root_of(project)

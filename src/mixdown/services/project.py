@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from mixdown.core.errors import MixdownError, ModelError
-from mixdown.engine.compile import RenderSpec, Timeline, compile_project
+from mixdown.engine.compile import build_graph
 from mixdown.model.project import Project, Track
+from mixdown.resolve import AssetCatalog, ResolvedSong, Span, resolve_project
 
 
 def new_project(folder: str | Path, *, title: str | None = None) -> Path:
@@ -56,36 +57,54 @@ def new_project(folder: str | Path, *, title: str | None = None) -> Path:
 
 @dataclass(slots=True)
 class CheckReport:
-    """The outcome of checking a project."""
+    """The outcome of checking a project: what it holds and what to look at.
+
+    ``warnings`` are things that render but are probably not meant (a clip after the
+    song's end, fades longer than their clip), one line each.
+    """
 
     path: Path
     project: Project
     duration_s: float
     tracks: int
     buses: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _resolved(path: str | Path) -> tuple[Any, ResolvedSong]:
+    """Load and resolve a project with a dry-run catalog; build (and drop) its graph so that
+    every device is constructed once, as a render would."""
+    from mixdown.io.project import open_project, project_file_path
+
+    pf = open_project(path)
+    song = resolve_project(pf.project, AssetCatalog(pf.root, dry_run=True),
+                           span=Span(tail_s=0.0), label=str(project_file_path(path)),
+                           text=pf.text)
+    build_graph(song).close()
+    return pf, song
 
 
 def check_project(path: str | Path) -> CheckReport:
-    """Load, validate and compile a project without writing anything."""
-    from mixdown.io.project import open_project
+    """Load, validate and resolve a project without writing anything.
 
-    pf = open_project(path)
-    graph = compile_project(pf.project, RenderSpec(tail_s=0.0), root=pf.root, dry_run=True)
-    graph.close()
-    return CheckReport(pf.path, pf.project, graph.frames / graph.sample_rate,
-                       len(pf.project.tracks), len(pf.project.buses))
+    Raises
+    ------
+    FormatError, ModelError
+        The file cannot be parsed or its model is invalid (the first problem).
+    ProjectProblems
+        Every other problem found, one line each.
+    """
+    pf, song = _resolved(path)
+    frames = song.end_frames - song.start_frames
+    return CheckReport(pf.path, pf.project, frames / song.sample_rate,
+                       len(pf.project.tracks), len(pf.project.buses), list(song.warnings))
 
 
 def describe_project(path: str | Path) -> dict[str, Any]:
     """Tracks, buses, length, tempo map, sections and devices, as plain data."""
-    from mixdown.io.project import open_project
-
-    pf = open_project(path)
+    pf, song = _resolved(path)
     p = pf.project
-    graph = compile_project(p, RenderSpec(tail_s=0.0), root=pf.root, dry_run=True)
-    graph.close()
-    sr = graph.sample_rate
-    tl = Timeline(p, sr)
+    sr = song.sample_rate
 
     def channel(c: Any) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -101,17 +120,17 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         return d
 
     markers = []
-    for mk in sorted(p.markers, key=lambda m: tl.beats(m.at)):
-        beats = tl.beats(mk.at)
-        bar, beat = tl.meter.beats_to_bar_beat(beats)
+    for mk in song.markers:
+        bar, beat = song.meter.beats_to_bar_beat(mk.beats)
         markers.append({"name": mk.name, "bar": bar, "beat": beat,
-                        "seconds": tl.tempo.beats_to_seconds(beats)})
+                        "seconds": song.tempo.beats_to_seconds(mk.beats)})
     return {
         "file": str(pf.path), "title": p.song.title, "artist": p.song.artist,
-        "sample_rate": sr, "duration_s": graph.frames / sr,
-        "tempo_map": [{"beat": t.beat, "bpm": t.bpm, "ramp": t.ramp} for t in tl.tempo.points],
+        "sample_rate": sr, "duration_s": (song.end_frames - song.start_frames) / sr,
+        "tempo_map": [{"beat": t.beat, "bpm": t.bpm, "ramp": t.ramp}
+                      for t in song.tempo.points],
         "time_signatures": [{"bar": s.bar, "signature": [s.numerator, s.denominator]}
-                            for s in tl.meter.signatures],
+                            for s in song.meter.signatures],
         "sections": markers,
         "tracks": [channel(t) for t in p.tracks],
         "buses": [channel(b) for b in p.buses],
@@ -119,6 +138,7 @@ def describe_project(path: str | Path) -> dict[str, Any]:
                    "devices": [d.name or d.type for d in p.master.devices],
                    "target": p.master.target, "target_lufs": p.master.target_lufs,
                    "ceiling_dbtp": p.master.ceiling_dbtp},
+        "warnings": list(song.warnings),
     }
 
 

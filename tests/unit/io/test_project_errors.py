@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from mixdown.core.errors import FormatError, MixdownError, ModelError
-from mixdown.io.project import open_project
+from mixdown.resolve import ProjectProblems, open_project
 
 BASE = """\
 [song]
@@ -57,13 +57,23 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def fail(root: Path, text: str, error: type[MixdownError] = ModelError) -> str:
-    """Load ``text`` as song.toml; return the one-line message; check nothing was written."""
+    """Load ``text`` as song.toml; return the one-line message (without the line number the
+    resolve step adds: ``song.toml:12:``); check nothing was written."""
     (root / "song.toml").write_text(text, encoding="utf-8")
     before = snapshot(root)
-    with pytest.raises(error) as info:
+    with pytest.raises(MixdownError) as info:
         open_project("song.toml")
     assert snapshot(root) == before, "a failed load must write nothing"
-    message = str(info.value)
+    exc = info.value
+    if isinstance(exc, ProjectProblems):
+        assert len(exc.problems) == 1, str(exc)
+        assert issubclass(exc.problems[0].error, error)
+        problem = exc.problems[0]
+        assert problem.line is None or 1 <= problem.line <= text.count("\n") + 1
+        message = str(exc).replace(f"{problem.file}:{problem.line}:", f"{problem.file}:", 1)
+    else:
+        assert isinstance(exc, error)
+        message = str(exc)
     assert "\n" not in message and "Traceback" not in message
     return message
 
@@ -97,6 +107,31 @@ def test_not_utf8(project: Path) -> None:
     with pytest.raises(FormatError) as info:
         open_project("song.toml")
     assert str(info.value) == "song.toml: byte 19: not UTF-8 text; save the file as UTF-8"
+
+
+def test_unterminated_string_is_called_so(project: Path) -> None:
+    text = BASE.replace('name = "Vox"', 'name = "Vox')
+    assert fail(project, text, FormatError) == (
+        "song.toml: line 12: malformed TOML (unterminated string: a string in quotes must end "
+        'on the line where it starts; close it, or use """ for text over several lines)')
+
+
+def test_an_audio_file_given_as_the_project(project: Path) -> None:
+    with pytest.raises(FormatError) as info:
+        open_project("audio/ok.wav")
+    assert str(info.value) == ("audio/ok.wav: is an audio file, not a project; give a project "
+                               "folder or its song.toml")
+    (project / "take").write_bytes((project / "audio" / "ok.wav").read_bytes())  # no suffix
+    with pytest.raises(FormatError, match=r"^take: is an audio file, not a project"):
+        open_project("take")
+
+
+def test_other_binary_data_given_as_the_project(project: Path) -> None:
+    (project / "notes.bin").write_bytes(b"\x00\xff\xfe binary")
+    with pytest.raises(FormatError) as info:
+        open_project("notes.bin")
+    assert str(info.value) == ("notes.bin: is not a project (binary data at byte 1); give a "
+                               "project folder or its song.toml")
 
 
 def test_missing_project(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from numba.extending import intrinsic
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
 from mixdown.dsp.effects._common import (
     EffectBase,
@@ -416,7 +417,7 @@ class Compressor(_KeyedDynamics):
         super().__init__(locals())
         self._state = np.zeros(3)
         self._work = np.zeros((2, 0))
-        self._makeup = Ramp(10.0 ** (makeup_db / 20.0))
+        self._makeup = Ramp(db_to_gain(makeup_db))
 
     def static_curve_db(self, level_db: float) -> float:
         """Output level in dB for a steady detector level ``level_db`` (incl. make-up)."""
@@ -434,12 +435,12 @@ class Compressor(_KeyedDynamics):
 
     def _reset(self) -> None:
         self._state[:] = 0.0
-        self._makeup.jump(10.0 ** (self._p["makeup_db"] / 20.0))
+        self._makeup.jump(db_to_gain(self._p["makeup_db"]))
         self._reset_key()
 
     def _update(self, name: str) -> None:
         if name == "makeup_db":
-            self._makeup.glide(10.0 ** (self._p["makeup_db"] / 20.0), self._glide_frames)
+            self._makeup.glide(db_to_gain(self._p["makeup_db"]), self._glide_frames)
         elif name == "sidechain_highpass_hz" and self._sc_filter is not None:
             self._sc_filter.set(self._sc_design(), self._glide_frames)
 
@@ -509,7 +510,7 @@ class Gate(_KeyedDynamics):
         key = self._key_for(block, sidechain, 0.0)
         _gate_kernel(block, key, self._state, 10.0 ** (p["threshold_db"] / 10.0),
                      float(round(p["hold_ms"] * 1e-3 * sr)), time_coef(p["attack_ms"], sr),
-                     time_coef(p["release_ms"], sr), 10.0 ** (p["range_db"] / 20.0))
+                     time_coef(p["release_ms"], sr), db_to_gain(p["range_db"]))
         return block
 
 
@@ -566,7 +567,7 @@ class Limiter(EffectBase):
         self._ist[:] = 0
 
     def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
-        ceil = 10.0 ** (self._p["ceiling_db"] / 20.0)
+        ceil = db_to_gain(self._p["ceiling_db"])
         ceil32 = np.float32(ceil)
         if float(ceil32) > ceil:
             ceil32 = np.nextafter(ceil32, np.float32(0.0))

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
 from mixdown.dsp.effects._common import (
     IDENTITY_SOS,
@@ -146,7 +147,7 @@ class EQ(_SosDevice):
         bells 1-3.
         """
         p = self._p
-        g = 10.0 ** (p["output_gain_db"] / 20.0)
+        g = db_to_gain(p["output_gain_db"])
         rows = [np.array([g, 0.0, 0.0, 1.0, 0.0, 0.0])]
         rows.extend(pass_slots("highpass", p["highpass_hz"], p["highpass_slope_db"], sample_rate))
         rows.extend(pass_slots("lowpass", p["lowpass_hz"], p["lowpass_slope_db"], sample_rate))

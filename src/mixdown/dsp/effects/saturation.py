@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from mixdown.core.audio import AudioArray
+from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
 from mixdown.dsp.effects._common import EffectBase, VecRamp
 
@@ -175,7 +176,7 @@ class Saturation(EffectBase):
 
     def _targets(self) -> list[float]:
         p = self._p
-        return [10.0 ** (p["drive_db"] / 20.0), p["mix"], 10.0 ** (p["output_db"] / 20.0)]
+        return [db_to_gain(p["drive_db"]), p["mix"], db_to_gain(p["output_db"])]
 
     def _prepare(self) -> None:
         ch = self.channels

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixdown.core.audio import AudioArray
+from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
 from mixdown.dsp.effects._common import EffectBase, VecRamp, require_channels
 
@@ -57,12 +58,12 @@ class Utility(EffectBase):
             m = m[::-1].copy()
         m[0] *= min(1.0, 1.0 - p["pan"])
         m[1] *= min(1.0, 1.0 + p["pan"])
-        return m * 10.0 ** (p["gain_db"] / 20.0)
+        return m * db_to_gain(p["gain_db"])
 
     def _targets(self) -> list[float]:
         # the four matrix entries, then the mono-stream gain (gain and invert_left only)
         p = self._p
-        mono_gain = 10.0 ** (p["gain_db"] / 20.0) * (-1.0 if p["invert_left"] else 1.0)
+        mono_gain = db_to_gain(p["gain_db"]) * (-1.0 if p["invert_left"] else 1.0)
         return [*self.matrix().ravel(), mono_gain]
 
     def _prepare(self) -> None:

@@ -13,7 +13,6 @@ frames, the output is the same for any split of the render into blocks.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from numpy.typing import NDArray
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.names import closest
 from mixdown.dsp.base import Instrument, NoteEvent, Param
 from mixdown.dsp.instruments._kernels import ATTACK, DONE, release_envelopes
 
@@ -67,9 +67,8 @@ class ParamTable:
         """The declaration of ``name``, or a ParameterError suggesting the closest."""
         p = self.by_name.get(name)
         if p is None:
-            match = difflib.get_close_matches(name, list(self.by_name), n=2, cutoff=0.5)
-            hint = ("; did you mean " + " or ".join(repr(m) for m in match) + "?") if match \
-                else f"; see the {self.device_type!r} parameter list"
+            hint = (closest(name, self.by_name, cutoff=0.5, list_known=False)
+                    or f"; see the {self.device_type!r} parameter list")
             raise ParameterError(f"{self.device_type} has no parameter {name!r}{hint}")
         return p
 

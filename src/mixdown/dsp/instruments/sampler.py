@@ -1,7 +1,7 @@
 """The "sampler" instrument: one-shots and multi-sampled, velocity-layered zones.
 
-A zone is a dict (the engine decodes the zone's file and passes the array; dsp never
-opens files):
+A zone is a dict. In song.toml a zone names its sample with ``file``; resolving the
+project decodes that file into ``audio`` and ``sample_rate`` (dsp never opens files):
 
 ============== ============================================== ==========
 key            meaning                                        default
@@ -28,7 +28,6 @@ default envelope plays the sample's samples unchanged.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,14 +37,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixdown.core.errors import ParameterError
+from mixdown.core.names import closest
 from mixdown.core.units import db_to_gain
 from mixdown.dsp.base import Param, register_device
 from mixdown.dsp.instruments._kernels import adsr_coefficients, sampler_kernel
 from mixdown.dsp.instruments._voice import ParamTable, VoiceInstrument, velocity_gain
 
 PARAMS: list[Param] = [
-    Param("zones", (), "Sample zones: a list of {audio, sample_rate, root, lo_key, hi_key, "
-          "lo_vel, hi_vel, loop_start, loop_end, gain_db, one_shot}.", kind="any",
+    Param("zones", (), "Sample zones: a list of {file (a project file; from Python: audio and "
+          "sample_rate), root, lo_key, hi_key, lo_vel, hi_vel, loop_start, loop_end, gain_db, "
+          "one_shot}.", kind="any",
           automatable=False),
     Param("polyphony", 32, "Most voices sounding at once; the oldest is stolen.", kind="int",
           min=1, max=128, automatable=False),
@@ -107,9 +108,7 @@ def _check_zone(i: int, zone: Any) -> Zone:
                              f"{type(zone).__name__}")
     for key in zone:
         if key not in _ZONE_KEYS and key not in _IGNORED_KEYS:
-            match = difflib.get_close_matches(str(key), _ZONE_KEYS, n=1, cutoff=0.5)
-            hint = f"; did you mean {match[0]!r}?" if match else \
-                f"; known fields: {', '.join(_ZONE_KEYS)}"
+            hint = closest(str(key), ("file", *_ZONE_KEYS), n=1, cutoff=0.5)
             raise ParameterError(f"{where}: unknown field {key!r}{hint}")
     for key in ("audio", "sample_rate"):
         if key not in zone:
