@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mixdown.cli.output import print_json, progress_bar, warn
+from mixdown.cli.output import print_json, progress_bar, stderr, warn
 
 ProjectArg = Annotated[Path, typer.Argument(help="A project folder or its song.toml.",
                                             show_default=False)]
@@ -67,8 +67,7 @@ def register(app: typer.Typer) -> None:
             r = check_project(project)
         except MixdownError as exc:
             _problems(exc)
-        for w in r.warnings:
-            stderr.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
+        warn(r.warnings)
         if json_out:
             print_json({"file": str(r.path), "ok": True, "tracks": r.tracks, "buses": r.buses,
                         "duration_s": r.duration_s, "warnings": r.warnings})
