@@ -148,7 +148,8 @@ automation = [{{ param = "volume_db", points = [[0, -12.0], [8, 0.0]] }},
 [[track]]
 name = "Kick"
 instrument = {{ type = "drums", kit = "909" }}
-clips = [{{ start = 0, bars = 4, pattern = {{ kick = "x...x...x...x...", snare = "....x.......x...", hat = "x.x.x.x.x.x.x.xo" }} }}]
+clips = [{{ start = 0, bars = 4, pattern = {{ kick = "x...x...", snare = "....x..." }} }},
+         {{ start = 0, bars = 4, pattern = {{ hat = "x.x.x.x.x.x.x.xo", clap = "....x......." }} }}]
 
 [[track]]
 name = "Bass"
