@@ -116,13 +116,13 @@ def write_project(folder: Path, seconds: float, stems: list[Path], *,
     """
     audio = folder / "audio"
     audio.mkdir(parents=True, exist_ok=True)
-    for p in stems:
+    for p in stems:  # the session's files: links to the generated stems (or copies)
         dst = audio / p.name
-        if not dst.exists():
-            try:
-                os.link(p, dst)
-            except OSError:
-                shutil.copyfile(p, dst)
+        dst.unlink(missing_ok=True)
+        try:
+            os.link(p, dst)
+        except OSError:
+            shutil.copyfile(p, dst)
     lanes = automation(seconds) if not looped else {}
     lines = [
         "[song]", 'title = "bench"', f"tempo = {TEMPO}", f"sample_rate = {SR}",
