@@ -227,12 +227,28 @@ def warm_services(folder: Path) -> None:
     oversample_4x(block)
 
 
-def warm_up() -> list[KernelStat]:
-    """Compile (or load) every kernel a render, master, convert or analysis uses."""
-    warm_effects()
+def warm_up() -> tuple[list[KernelStat], list[str]]:
+    """Compile (or load) every kernel a render, master, convert or analysis uses.
+
+    Returns
+    -------
+    stats : list of KernelStat
+        Every numba dispatcher of the loaded mixdown modules.
+    problems : list of str
+        The steps that failed, one line each (a failed step leaves its kernels to be
+        compiled at first use; it never breaks the install).
+    """
+    problems: list[str] = []
+    try:
+        warm_effects()
+    except Exception as exc:  # a warm-up must not break the install
+        problems.append(f"effects: {type(exc).__name__}: {exc}")
     with tempfile.TemporaryDirectory(prefix="mixdown-warmup-") as tmp:
-        warm_services(Path(tmp))
-    return kernel_stats()
+        try:
+            warm_services(Path(tmp))
+        except Exception as exc:
+            problems.append(f"render/master/analyze: {type(exc).__name__}: {exc}")
+    return kernel_stats(), problems
 
 
 def main() -> None:
@@ -240,12 +256,15 @@ def main() -> None:
     from numba.core.config import CACHE_DIR
 
     start = time.perf_counter()
-    stats = warm_up()
+    stats, problems = warm_up()
     compiled = sum(k.misses for k in stats)
     loaded = sum(k.hits for k in stats)
     where = CACHE_DIR or "__pycache__ beside the sources"
     print(f"mixdown warm-up: {len(stats)} kernels, {compiled} signatures compiled, "
           f"{loaded} loaded from the cache ({where}), {time.perf_counter() - start:.1f} s")
+    for line in problems:
+        sys.stderr.write(f"mixdown warm-up: step skipped, its kernels compile at first use: "
+                         f"{' '.join(line.split())}\n")
 
 
 if __name__ == "__main__":
