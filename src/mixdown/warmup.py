@@ -19,6 +19,13 @@ when kernels move between modules: it
 
 :func:`kernel_stats` lists every numba dispatcher loaded from ``mixdown`` with its cache
 hits and misses in this process; a process that finds ``misses == 0`` compiled nothing.
+
+Where the cache lives: numba writes it beside the sources when that folder is writable
+(the editable install of ``make install``: ``src/mixdown/**/__pycache__``), else in the
+user's cache folder; ``NUMBA_CACHE_DIR`` overrides both. A system-wide install that users
+cannot write to should set ``NUMBA_CACHE_DIR`` to one shared folder for the warm-up and for
+the users, or each user runs the warm-up once. A kernel whose source file changes (an
+edit, an upgrade) is compiled again at its next use, or by running the warm-up again.
 """
 
 from __future__ import annotations
