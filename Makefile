@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_OUT := examples/demo/renders/demo.wav
 
-.PHONY: demo test bench lint system install install-test clean
+.PHONY: demo test bench lint system install install-test warmup clean
 
 system:
 	@bash scripts/install-system.sh
@@ -20,6 +20,7 @@ $(BIN)/python:
 $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -m mixdown.warmup
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
@@ -31,6 +32,11 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test requirements-bench.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Compile every numba kernel into its on-disk cache (install does it once; run it again
+# after editing a kernel, or with NUMBA_CACHE_DIR set to warm that cache instead).
+warmup: $(VENV)/.installed
+	$(BIN)/python -m mixdown.warmup
 
 install-test: $(VENV)/.installed-test
 

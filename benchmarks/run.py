@@ -1,9 +1,14 @@
-"""``make bench``: run every benchmark side by side, write results/latest.json and a table."""
+"""``make bench``: run every benchmark side by side, write results/latest.json and a table.
+
+``BENCH_QUICK=1`` runs a shorter render case (30 s songs, two runs a side) and writes
+results/quick.json and quick.txt instead, leaving the full run's figures alone.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -30,7 +35,7 @@ def main() -> None:
     wanted = sys.argv[1:] or SUITES
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "platform": platform.platform()},
     }
     for name in wanted:
@@ -39,7 +44,10 @@ def main() -> None:
         t = time.perf_counter()
         results[name] = module.run(HERE / "work" / name)
         results[name]["bench_wall_s"] = time.perf_counter() - t
-    out = HERE / "results" / "latest.json"
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    stem = "quick" if quick else "latest"
+    results["quick"] = quick
+    out = HERE / "results" / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     rows: list[tuple[str, str]] = []
@@ -47,7 +55,7 @@ def main() -> None:
         _flatten(name, results[name], rows)
     width = max(len(k) for k, _ in rows)
     table = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
-    (HERE / "results" / "latest.txt").write_text(table + "\n")
+    (HERE / "results" / f"{stem}.txt").write_text(table + "\n")
     print(table)
     print(f"\nwritten: {out}")
 

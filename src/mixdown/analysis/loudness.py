@@ -20,13 +20,15 @@ every rate (the 48 kHz coefficients are those printed in BS.1770-4).
 Every per-sample step runs in one compiled loop, in a fixed order, so the figures
 are bit-identical for any split of the signal into blocks. Memory is flat in the
 signal's length apart from one float per 100 ms for the gating statistics
-(and the series, when asked for).
+(and the series, when asked for: one float32 per hop and curve, :class:`LoudnessSeries`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -156,18 +158,19 @@ class _Grid:
 
 
 class _Growing:
-    """An append-only float64 array with amortised growth."""
+    """An append-only array (float64 unless told) with amortised growth."""
 
     __slots__ = ("_data", "_n")
 
-    def __init__(self, width: int = 0) -> None:
-        self._data = np.empty((256, width) if width else 256)
+    def __init__(self, width: int = 0, dtype: type = np.float64) -> None:
+        self._data = np.empty((256, width) if width else 256, dtype)
         self._n = 0
 
     def extend(self, values: np.ndarray) -> None:
         k = len(values)
         if self._n + k > len(self._data):
-            new = np.empty((max(2 * len(self._data), self._n + k), *self._data.shape[1:]))
+            new = np.empty((max(2 * len(self._data), self._n + k), *self._data.shape[1:]),
+                           self._data.dtype)
             new[: self._n] = self._data[: self._n]
             self._data = new
         self._data[self._n : self._n + k] = values
@@ -175,6 +178,78 @@ class _Growing:
 
     def view(self) -> np.ndarray:
         return self._data[: self._n]
+
+
+class LoudnessSeries(Sequence[list[float | None]]):
+    """A loudness curve held compactly: ``lufs[i]`` is the window ending at ``t0_s + i hop_s``.
+
+    float32 LUFS at the series' step (4 bytes a point, 1.4 MB per hour at 10 ms), not
+    Python lists. As a sequence it gives JSON rows ``[t_end_s, lufs]`` (time rounded to
+    1 us, LUFS to 0.0001, ``None`` for silence), one at a time or by slices, so a writer
+    can stream them (:func:`mixdown.core.jsonable.write_json`); ``np.asarray`` gives the
+    (points, 2) float64 array of :meth:`LoudnessMeter.momentary_series`.
+    """
+
+    __slots__ = ("_first", "_rate", "_step", "lufs")
+
+    def __init__(self, lufs: NDArray[np.float32], first_end: int, step: int,
+                 sample_rate: int) -> None:
+        self.lufs = lufs
+        self._first = first_end
+        self._step = step
+        self._rate = sample_rate
+
+    @property
+    def hop_s(self) -> float:
+        """Seconds between two points."""
+        return self._step / self._rate
+
+    def times(self, start: int = 0, stop: int | None = None) -> NDArray[np.float64]:
+        """Window end times in seconds of points ``start:stop``."""
+        stop = len(self.lufs) if stop is None else stop
+        return (self._first + np.arange(start, stop)) * self._step / self._rate
+
+    def __len__(self) -> int:
+        return len(self.lufs)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[np.float64]:
+        out = np.empty((len(self.lufs), 2))
+        out[:, 0] = self.times()
+        out[:, 1] = self.lufs
+        return out if dtype is None else out.astype(dtype)
+
+    def _rows(self, start: int, stop: int) -> list[list[float | None]]:
+        t = np.round(self.times(start, stop), 6).tolist()
+        v = np.round(self.lufs[start:stop].astype(np.float64), 4)
+        vals: list[float | None] = v.tolist()
+        for i in np.flatnonzero(~np.isfinite(v)).tolist():
+            vals[i] = None
+        return [[a, b] for a, b in zip(t, vals, strict=True)]
+
+    @overload
+    def __getitem__(self, index: int) -> list[float | None]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[float | None]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            rows = self._rows(start, max(start, stop)) if step == 1 else [
+                self[i] for i in range(start, stop, step)]
+            return rows
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError("series index out of range")
+        return self._rows(i, i + 1)[0]
+
+    def __iter__(self) -> Iterator[list[float | None]]:
+        for start in range(0, len(self), 8192):
+            yield from self._rows(start, min(len(self), start + 8192))
+
+    def tolist(self) -> list[list[float | None]]:
+        """Every row as a list (what ``json.dumps`` needs; memory grows with length)."""
+        return self._rows(0, len(self))
 
 
 class LoudnessMeter:
@@ -234,8 +309,10 @@ class LoudnessMeter:
         self._max_m = -1.0
         self._max_s = -1.0
         self._subs_seen = 0
-        self._m_series = _Growing(2)
-        self._s_series = _Growing(2)
+        self._m_series = _Growing(dtype=np.float32)  # LUFS at each hop once full
+        self._s_series = _Growing(dtype=np.float32)
+        self._m_first = -1  # the hop whose end is the first full window
+        self._s_first = -1
         self._w_series: list[np.ndarray] = []
         self._out_cap = 0
 
@@ -306,17 +383,23 @@ class LoudnessMeter:
             self._max_m = max(self._max_m, float(m.max()))
             self._max_s = max(self._max_s, float(s.max()))
             if self.series:
-                ends = (self._subs_seen + 1 + np.arange(n_sub)) * self._grid.sub_len
-                t = ends / self.sample_rate
-                full = m >= 0
-                if full.any():
-                    self._m_series.extend(np.column_stack([t[full], m[full]]))
-                full = s >= 0
-                if full.any():
-                    self._s_series.extend(np.column_stack([t[full], s[full]]))
+                self._m_first = self._extend_series(self._m_series, self._m_first, m)
+                self._s_first = self._extend_series(self._s_series, self._s_first, s)
                 if self._wave:
                     self._w_series.append(self._out_w[:, :, :n_sub].copy())
             self._subs_seen += n_sub
+
+    def _extend_series(self, store: _Growing, first: int, energy: np.ndarray) -> int:
+        """Append the LUFS of full windows (energy >= 0); return the first full hop."""
+        if first < 0:
+            full = np.flatnonzero(energy >= 0)
+            if not len(full):
+                return first
+            first = self._subs_seen + int(full[0])
+            energy = energy[full[0]:]
+        lufs = _energies_to_lufs(np.maximum(energy, 0.0))
+        store.extend(lufs.astype(np.float32))
+        return first
 
     # -- figures -------------------------------------------------------------------------------
     @property
@@ -369,23 +452,25 @@ class LoudnessMeter:
     def momentary_series(self) -> NDArray[np.float64]:
         """Momentary loudness, shape (points, 2): window end in s, LUFS (-inf for silence).
 
-        Needs ``series=True``; one point per series hop (<= 10 ms) from 0.4 s on.
+        Needs ``series=True``; one point per series hop (<= 10 ms) from 0.4 s on. The
+        LUFS are float32-exact (see :meth:`series_compact`).
         """
-        return self._series(self._m_series)
+        return np.asarray(self.series_compact("momentary"))
 
     def short_term_series(self) -> NDArray[np.float64]:
         """Short-term loudness, shape (points, 2): window end in s, LUFS; from 3 s on."""
-        return self._series(self._s_series)
+        return np.asarray(self.series_compact("short_term"))
 
-    def _series(self, store: _Growing) -> NDArray[np.float64]:
+    def series_compact(self, kind: str) -> LoudnessSeries:
+        """The ``"momentary"`` or ``"short_term"`` series as a compact :class:`LoudnessSeries`."""
         if not self.series:
             raise ParameterError("this meter keeps no series; create it with series=True")
-        data = store.view()
-        out = np.empty((len(data), 2))
-        if len(data):
-            out[:, 0] = data[:, 0]
-            out[:, 1] = _energies_to_lufs(data[:, 1])
-        return out
+        if kind not in ("momentary", "short_term"):
+            raise ParameterError(f"kind must be 'momentary' or 'short_term', got {kind!r}")
+        store, first = ((self._m_series, self._m_first) if kind == "momentary"
+                        else (self._s_series, self._s_first))
+        return LoudnessSeries(store.view().copy(), first + 1, self._grid.sub_len,
+                              self.sample_rate)
 
     @property
     def series_hop_s(self) -> float:

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from mixdown.analysis import _kernels as K
 from mixdown.analysis.loudness import (
     LoudnessMeter,
+    LoudnessSeries,
     energy_to_lufs,
 )
 from mixdown.analysis.spectrum import SpectrumAccumulator
@@ -94,8 +95,10 @@ class QCResult:
     spectrum_db: tuple[float, ...]
     warnings: tuple[str, ...]
     file: str | None = None
-    momentary: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
-    short_term: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    momentary: LoudnessSeries | None = field(default=None, repr=False, compare=False)
+    """Momentary loudness every series hop (series only); ``np.asarray`` gives (points, 2)."""
+    short_term: LoudnessSeries | None = field(default=None, repr=False, compare=False)
+    """Short-term loudness every series hop (series only)."""
     series_hop_s: float = 0.0
     waveform: NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
     """(2, channels, hops): min and max of each series hop (series only)."""
@@ -134,7 +137,9 @@ class QCResult:
 
         Non-finite figures stay ``float('-inf')``/``nan`` here; :func:`mixdown.cli.output.
         print_json` writes them as ``null``. Series (``momentary``, ``short_term``) are
-        lists of ``[t_end_seconds, lufs]`` and appear only when measured.
+        sequences of ``[t_end_seconds, lufs]`` rows and appear only when measured: compact
+        :class:`~mixdown.analysis.loudness.LoudnessSeries` objects that
+        :func:`mixdown.core.jsonable.write_json` streams (``list(...)`` for plain lists).
         """
         d: dict[str, Any] = {}
         if self.file is not None:
@@ -166,19 +171,15 @@ class QCResult:
                                    "levels_db": list(self.spectrum_db)},
         )
         if self.momentary is not None:
-            d["momentary"] = _series_list(self.momentary)
+            d["momentary"] = self.momentary
         if self.short_term is not None:
-            d["short_term"] = _series_list(self.short_term)
+            d["short_term"] = self.short_term
         return d
 
     def summary(self) -> str:
         """One line: ``-14.1 LUFS, LRA 6.2 LU, -1.2 dBTP``."""
         return (f"{_fmt(self.integrated_lufs, 'LUFS')}, LRA {_fmt(self.loudness_range_lu, 'LU')}, "
                 f"{_fmt(self.true_peak_dbtp, 'dBTP')}")
-
-
-def _series_list(series: NDArray[np.float64]) -> list[list[float | None]]:
-    return [[round(float(t), 6), float(v) if math.isfinite(v) else None] for t, v in series]
 
 
 class Analyzer:
@@ -323,8 +324,8 @@ class Analyzer:
         hz, db = self.spectrum.third_octave_db()
         momentary = short_term = waveform = env = None
         if self.series:
-            momentary = m.momentary_series()
-            short_term = m.short_term_series()
+            momentary = m.series_compact("momentary")
+            short_term = m.series_compact("short_term")
             waveform = (np.concatenate(m._w_series, axis=2) if m._w_series
                         else np.zeros((2, self.channels, 0), np.float32))
             env = (np.concatenate(self._tp_env) if self._tp_env else np.zeros(0, np.float32))

@@ -152,9 +152,10 @@ def plot_loudness(result: QCResult, target: Target) -> str:
     for series, colour, width, label in ((result.momentary, _MOMENTARY, 0.8, "momentary"),
                                          (result.short_term, _SHORT, 1.6, "short-term")):
         if series is not None and len(series):
-            y = np.where(np.isfinite(series[:, 1]), series[:, 1], LUFS_FLOOR - 5)
-            ax.plot(series[:, 0], y, color=colour, linewidth=width, label=label)
-            finite = series[np.isfinite(series[:, 1]), 1]
+            lufs = series.lufs
+            y = np.where(np.isfinite(lufs), lufs, LUFS_FLOOR - 5)
+            ax.plot(series.times(), y, color=colour, linewidth=width, label=label)
+            finite = lufs[np.isfinite(lufs)]
             if len(finite):
                 lows.append(float(np.percentile(finite, 2)))
                 highs.append(float(finite.max()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -11,14 +10,14 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mixdown.core.jsonable import to_jsonable
+from mixdown.core.jsonable import to_jsonable, write_json  # noqa: F401 (to_jsonable: re-export)
 
 stderr = Console(stderr=True, highlight=False)
 
 
 def print_json(value: Any) -> None:
     """Write strict JSON (no NaN/Infinity) to stdout."""
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, allow_nan=False) + "\n")
+    write_json(value, sys.stdout)  # streamed: a 10-hour loudness series stays compact
     sys.stdout.flush()
 
 
