@@ -172,7 +172,7 @@ def test_registered_as_a_device() -> None:
     lim = create_device("true_peak_limiter", {"ceiling_dbtp": -2.0, "lookahead_ms": 3.0})
     assert isinstance(lim, TruePeakLimiter)
     lim.prepare(48_000, 2, 512)
-    assert lim.latency_frames == 144 + 16 + 1  # lookahead + detector delay + 1 frame slack
+    assert lim.latency_frames == 144 + 32 + 1  # lookahead + detector delay + 1 frame slack
     with pytest.raises(ParameterError, match="ceiling_dbtp"):
         create_device("true_peak_limiter", {"ceiling_dbtp": 1.0})
 
