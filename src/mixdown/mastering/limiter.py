@@ -1,6 +1,6 @@
 """The true-peak limiter, as mastering uses it.
 
-The DSP lives in :mod:`mixdown.dsp.effects.true_peak` (it is also the
+The DSP lives in :mod:`mixdown.dsp.true_peak` (it is also the
 ``true_peak_limiter`` device); this module keeps mastering's names importable from
 ``mixdown.mastering.limiter``.
 """
@@ -8,7 +8,7 @@ The DSP lives in :mod:`mixdown.dsp.effects.true_peak` (it is also the
 from __future__ import annotations
 
 from mixdown.core.targets import check_ceiling
-from mixdown.dsp.effects.true_peak import (
+from mixdown.dsp.true_peak import (
     DETECTOR_MARGIN_DB,
     OVERSAMPLE,
     TruePeakDetector,

@@ -33,7 +33,7 @@ from mixdown.core.errors import ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.core.targets import check_target_lufs
 from mixdown.core.units import db_to_gain
-from mixdown.dsp.effects.true_peak import SUSTAIN_MS
+from mixdown.dsp.true_peak import DETECTOR_MARGIN_DB, SUSTAIN_MS
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
 
@@ -118,9 +118,12 @@ MASTER_LOOKAHEAD_MS = 1.0
 (a bright, clipped mix) cost little loudness."""
 MASTER_TRANSIENT_RELEASE_MS = 3.0
 """Fast release of the mastering limiter's auto release, in ms (see
-:class:`~mixdown.dsp.effects.true_peak.TruePeakLimiter`)."""
+:class:`~mixdown.dsp.true_peak.TruePeakLimiter`)."""
 MASTER_RELEASE_MS = 100.0
 """Slow (sustained) release of the mastering limiter, in ms."""
+MASTER_MARGIN_DB = 0.1
+"""Detector margin of a plan's limiter, dB: ffmpeg reads clipped bright material up to
+0.06 dB above the detector."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +144,17 @@ class MasterPlan:
     max_passes : int
         Most measuring passes, 1..20 (each streams the source once).
     release_ms, lookahead_ms, transient_release_ms, sustain_ms : float
-        Limiter timing (:class:`~mixdown.dsp.effects.true_peak.TruePeakLimiter`):
+        Limiter timing (:class:`~mixdown.dsp.true_peak.TruePeakLimiter`):
         sustained release, lookahead, the auto release's fast release (0: off, a fixed
         ``release_ms``) and the time over which reduction counts as sustained, all in ms.
+    margin_db : float
+        The limiter's detector margin below the ceiling, dB.
 
     Examples
     --------
     >>> plan = MasterPlan(target_lufs=-14.0, ceiling_dbtp=-1.0)
     >>> plan.threshold_dbtp
-    -1.05
+    -1.1
     """
 
     target_lufs: float
@@ -161,6 +166,7 @@ class MasterPlan:
     lookahead_ms: float = MASTER_LOOKAHEAD_MS
     transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS
     sustain_ms: float = SUSTAIN_MS
+    margin_db: float = MASTER_MARGIN_DB
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target_lufs", check_target_lufs(self.target_lufs))
@@ -181,7 +187,7 @@ class MasterPlan:
         return TruePeakLimiter(ceiling_dbtp=self.ceiling_dbtp, release_ms=self.release_ms,
                                lookahead_ms=self.lookahead_ms,
                                transient_release_ms=self.transient_release_ms,
-                               sustain_ms=self.sustain_ms)
+                               sustain_ms=self.sustain_ms, margin_db=self.margin_db)
 
     @property
     def threshold_dbtp(self) -> float:
@@ -206,17 +212,21 @@ def master_to_target(
     input_lufs: float | None = None,
     input_true_peak_dbtp: float | None = None,
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
-    release_ms: float = MASTER_RELEASE_MS,
-    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
+    release_ms: float = 100.0,
+    lookahead_ms: float = 5.0,
     tolerance_lu: float = DEFAULT_TOLERANCE_LU,
     max_passes: int = 6,
     progress: Callable[[float], None] | None = None,
-    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    transient_release_ms: float = 0.0,
 ) -> MasterResult:
     """Gain and true-peak-limit a pre-limiter signal to a loudness target, by measurement.
 
     A wrapper: builds a :class:`MasterPlan` from the target, ceiling, allowance, tolerance,
-    passes and limiter timing, and runs :func:`run_master_plan` with the rest.
+    passes and limiter timing, and runs :func:`run_master_plan` with the rest. Its limiter
+    defaults are the fixed-release ones it always had (100 ms release, 5 ms lookahead, no
+    auto release); a :class:`MasterPlan` defaults to auto release with a 1 ms lookahead,
+    which reaches the target on dense, clipped peaks (pass ``transient_release_ms=3.0,
+    lookahead_ms=1.0`` here for the same).
 
     Parameters
     ----------
@@ -253,7 +263,8 @@ def master_to_target(
     plan = MasterPlan(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
                       allowance_db=allowance_db, tolerance_lu=tolerance_lu,
                       max_passes=max_passes, release_ms=release_ms,
-                      lookahead_ms=lookahead_ms, transient_release_ms=transient_release_ms)
+                      lookahead_ms=lookahead_ms, transient_release_ms=transient_release_ms,
+                      margin_db=DETECTOR_MARGIN_DB)
     return run_master_plan(
         plan, source, output, sample_rate=sample_rate, channels=channels, fmt=fmt,
         bit_depth=bit_depth, dither=dither, dither_seed=dither_seed, analyzer=analyzer,
@@ -614,9 +625,9 @@ def gain_and_limit(
     bit_depth: int = 24,
     dither: str | None = None,
     dither_seed: int = 0,
-    release_ms: float = MASTER_RELEASE_MS,
-    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
-    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    release_ms: float = 100.0,
+    lookahead_ms: float = 5.0,
+    transient_release_ms: float = 0.0,
 ) -> tuple[float, float, float]:
     """Apply a fixed gain and the true-peak limiter in one pass (album mode uses it).
 

@@ -16,7 +16,7 @@ from tp_meters import fade, ffmpeg_ebur128, hostile_signals, true_peak_8x, true_
 from mixdown.analysis.truepeak import true_peak_dbtp
 from mixdown.core.errors import ParameterError
 from mixdown.dsp.base import create_device
-from mixdown.dsp.effects.true_peak import (
+from mixdown.dsp.true_peak import (
     DETECTOR_MARGIN_DB,
     TruePeakLimiter,
     limit,
@@ -221,7 +221,7 @@ def test_bursts_and_silences_split_anywhere_are_bit_identical(cuts: list[int],
 
 
 def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mixdown.dsp.effects.true_peak as limiter_module
+    import mixdown.dsp.true_peak as limiter_module
 
     rng = np.random.default_rng(4)
     env = np.repeat([0.01, 2.0, 0.001, 0.0, 1.5, 0.02, 0.3], 2400)
@@ -236,13 +236,13 @@ def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPa
 def test_annex2_table_matches_the_analyser() -> None:
     # dsp keeps its own copy of the BS.1770-4 Annex 2 filter (it does not import analysis)
     from mixdown.analysis.truepeak import BS1770_TAPS
-    from mixdown.dsp.effects.true_peak import BS1770_ANNEX2_TAPS
+    from mixdown.dsp.true_peak import BS1770_ANNEX2_TAPS
 
     np.testing.assert_array_equal(BS1770_ANNEX2_TAPS, BS1770_TAPS)
 
 
 def test_mastering_reexports_the_dsp_limiter() -> None:
-    import mixdown.dsp.effects.true_peak as dsp_limiter
+    import mixdown.dsp.true_peak as dsp_limiter
     import mixdown.mastering.limiter as mastering_limiter
 
     for name in ("TruePeakLimiter", "TruePeakDetector", "limit", "limit_stream",

@@ -62,10 +62,11 @@ TAPS_PER_PHASE = 64
 enough that a 16x near-ideal reconstruction of content close to Nyquist reads no higher)."""
 KAISER_BETA = 8.0
 """Kaiser window shape of the main interpolator: flat within 0.002 dB up to 0.4 fs."""
-DETECTOR_MARGIN_DB = 0.1
+DETECTOR_MARGIN_DB = 0.05
 """Headroom for detector error: the worst under-read measured for sines up to 0.46 fs at
 any phase is 0.015 dB, but on hard-clipped bright material (content up to Nyquist) ffmpeg's
-meter reads up to 0.06 dB above the detector; the tests check the ceiling with independent
+meter reads up to 0.06 dB above the detector (mastering uses
+``margin_db=0.1`` there); the tests check the ceiling with independent
 8x and 16x oversamplers, with libebur128 and with ffmpeg."""
 BULGE = 1.0 / math.cos(math.pi / (2 * OVERSAMPLE))
 """Largest ratio of a band-limited signal's peak to its nearest 4x sample (+0.69 dB); the
@@ -579,6 +580,8 @@ class TruePeakLimiter:
     sustain_ms : float in [1, 10000]
         With auto release: the time constant (ms) with which held gain reduction builds
         the sustained level (longer: more of a dense passage is released fast).
+    margin_db : float in [0, 3]
+        Detector headroom below the ceiling, dB (default :data:`DETECTOR_MARGIN_DB`).
 
     Notes
     -----
@@ -597,12 +600,14 @@ class TruePeakLimiter:
 
     def __init__(self, ceiling_dbtp: float = -1.0, release_ms: float = 100.0,
                  lookahead_ms: float = 5.0, transient_release_ms: float = 0.0,
-                 sustain_ms: float = SUSTAIN_MS) -> None:
+                 sustain_ms: float = SUSTAIN_MS,
+                 margin_db: float = DETECTOR_MARGIN_DB) -> None:
         self.ceiling_dbtp = check_ceiling(ceiling_dbtp)
         self.release_ms = _check_range("release_ms", release_ms, 1.0, 10_000.0)
         self.lookahead_ms = _check_range("lookahead_ms", lookahead_ms, 0.5, 50.0)
         self.transient_release_ms = _check_transient(transient_release_ms)
         self.sustain_ms = _check_range("sustain_ms", sustain_ms, 1.0, 10_000.0)
+        self.margin_db = _check_range("margin_db", margin_db, 0.0, 3.0)
         self.latency_frames = 0
         self.sample_rate = 0
         self.channels = 0
@@ -757,8 +762,8 @@ class TruePeakLimiter:
 
     @property
     def threshold_dbtp(self) -> float:
-        """The detector threshold: the ceiling less :data:`DETECTOR_MARGIN_DB`."""
-        return self.ceiling_dbtp - DETECTOR_MARGIN_DB
+        """The detector threshold: the ceiling less ``margin_db``."""
+        return self.ceiling_dbtp - self.margin_db
 
     def _update_coefficients(self) -> None:
         self._threshold = db_to_gain(self.threshold_dbtp)
