@@ -33,8 +33,9 @@ from mixdown.core.errors import ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.core.targets import check_target_lufs
 from mixdown.core.units import db_to_gain
-from mixdown.dsp.true_peak import DETECTOR_MARGIN_DB, SUSTAIN_MS
+from mixdown.dsp.true_peak import SUSTAIN_MS
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
+from mixdown.mastering.hint import MasterHint
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
 
 BlockSource = Callable[[], Iterable[AudioArray]]
@@ -212,21 +213,24 @@ def master_to_target(
     input_lufs: float | None = None,
     input_true_peak_dbtp: float | None = None,
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
-    release_ms: float = 100.0,
-    lookahead_ms: float = 5.0,
+    release_ms: float = MASTER_RELEASE_MS,
+    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
     tolerance_lu: float = DEFAULT_TOLERANCE_LU,
     max_passes: int = 6,
     progress: Callable[[float], None] | None = None,
-    transient_release_ms: float = 0.0,
+    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    sustain_ms: float = SUSTAIN_MS,
+    margin_db: float = MASTER_MARGIN_DB,
+    hint: MasterHint | None = None,
 ) -> MasterResult:
     """Gain and true-peak-limit a pre-limiter signal to a loudness target, by measurement.
 
     A wrapper: builds a :class:`MasterPlan` from the target, ceiling, allowance, tolerance,
     passes and limiter timing, and runs :func:`run_master_plan` with the rest. Its limiter
-    defaults are the fixed-release ones it always had (100 ms release, 5 ms lookahead, no
-    auto release); a :class:`MasterPlan` defaults to auto release with a 1 ms lookahead,
-    which reaches the target on dense, clipped peaks (pass ``transient_release_ms=3.0,
-    lookahead_ms=1.0`` here for the same).
+    defaults are the plan's: auto release (3 ms fast, 100 ms sustained) with a 1 ms
+    lookahead and a 0.1 dB detector margin, which reaches the target on dense, clipped
+    peaks. ``transient_release_ms=0, lookahead_ms=5, margin_db=0.05`` gives the fixed
+    100 ms release of earlier versions.
 
     Parameters
     ----------
@@ -242,10 +246,12 @@ def master_to_target(
         ``source``) and is closed, or aborted on error. None measures only.
     target_lufs, ceiling_dbtp, allowance_db, tolerance_lu, max_passes : float, int
         As for :class:`MasterPlan`.
-    release_ms, lookahead_ms, transient_release_ms : float
+    release_ms, lookahead_ms, transient_release_ms, sustain_ms : float
         Limiter timing in ms, as for :class:`MasterPlan`.
+    margin_db : float
+        The limiter's detector margin below the ceiling, dB, as for :class:`MasterPlan`.
     sample_rate, channels, fmt, bit_depth, dither, dither_seed, analyzer, analyzer_factory,
-    input_lufs, input_true_peak_dbtp, progress
+    input_lufs, input_true_peak_dbtp, progress, hint
         As for :func:`run_master_plan`.
 
     Returns
@@ -264,12 +270,12 @@ def master_to_target(
                       allowance_db=allowance_db, tolerance_lu=tolerance_lu,
                       max_passes=max_passes, release_ms=release_ms,
                       lookahead_ms=lookahead_ms, transient_release_ms=transient_release_ms,
-                      margin_db=DETECTOR_MARGIN_DB)
+                      sustain_ms=sustain_ms, margin_db=margin_db)
     return run_master_plan(
         plan, source, output, sample_rate=sample_rate, channels=channels, fmt=fmt,
         bit_depth=bit_depth, dither=dither, dither_seed=dither_seed, analyzer=analyzer,
         analyzer_factory=analyzer_factory, input_lufs=input_lufs,
-        input_true_peak_dbtp=input_true_peak_dbtp, progress=progress,
+        input_true_peak_dbtp=input_true_peak_dbtp, progress=progress, hint=hint,
     )
 
 
@@ -289,12 +295,14 @@ def run_master_plan(
     input_lufs: float | None = None,
     input_true_peak_dbtp: float | None = None,
     progress: Callable[[float], None] | None = None,
+    hint: MasterHint | None = None,
 ) -> MasterResult:
     """Master ``source`` to ``plan``: measure, then gain + limiter passes until on target.
 
     Each pass after the first also writes the master tentatively; the pass that lands
     within ``plan.tolerance_lu`` (or at the allowance) is the one kept, so usually no
-    extra writing pass is needed.
+    extra writing pass is needed. With a ``hint`` the first pass is at the hinted gain
+    and writes too: a re-render that lands where the last master did takes one pass.
 
     Parameters
     ----------
@@ -320,6 +328,10 @@ def run_master_plan(
         measured them while making it (the renderer does): saves one pass over the source.
     progress : callable, optional
         Called with the fraction (0..1) of the expected work done.
+    hint : MasterHint, optional
+        The gain a previous master of the same song kept (:mod:`mixdown.mastering.hint`):
+        the first pass is at ``hint.gain_for(input_lufs)``. A hint for another target or
+        ceiling, or a non-finite one, is not used.
 
     Returns
     -------
@@ -341,6 +353,9 @@ def run_master_plan(
     tick()
     passes = _Passes(plan, blocks, sr, ch, tick)
     loop = _GainLoop(plan, input_lufs, passes, sink_factory, analyzer, analyzer_factory)
+    if hint is not None and hint.fits(plan.target_lufs, plan.ceiling_dbtp):
+        loop.gain = hint.gain_for(input_lufs)
+        loop.hinted = True
     loop.run()
     return loop.result(input_lufs, input_tp, frames, sr, ch)
 
@@ -426,6 +441,7 @@ class _GainLoop:
         self.analyzer = analyzer
         self.analyzer_factory = analyzer_factory
         self.gain = plan.target_lufs - input_lufs
+        self.hinted = False  # the first gain comes from a hint: its pass writes too
         self.tried: list[tuple[float, float]] = []
         self.capped = False
         self.gr = math.nan
@@ -468,9 +484,10 @@ class _GainLoop:
             # factory) can only watch one pass, so it waits for the final one.
             # The first pass only measures: a limiter that bites makes it miss the target,
             # and writing (and analysing) a master that is thrown away costs more than
-            # a second, writing pass at the same gain when it does not.
+            # a second, writing pass at the same gain when it does not. A hinted first
+            # pass is likely on target, so it writes.
             sink = (self.sink_factory() if speculative and self.sink_factory is not None
-                    and self.tried else None)
+                    and (self.tried or self.hinted) else None)
             an = (self.new_analyzer() if (sink is not None and self.analyzer_factory
                                           is not None) else None)
             try:
@@ -625,13 +642,16 @@ def gain_and_limit(
     bit_depth: int = 24,
     dither: str | None = None,
     dither_seed: int = 0,
-    release_ms: float = 100.0,
-    lookahead_ms: float = 5.0,
-    transient_release_ms: float = 0.0,
+    release_ms: float = MASTER_RELEASE_MS,
+    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
+    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    sustain_ms: float = SUSTAIN_MS,
+    margin_db: float = MASTER_MARGIN_DB,
 ) -> tuple[float, float, float]:
     """Apply a fixed gain and the true-peak limiter in one pass (album mode uses it).
 
-    Parameters are as for :func:`master_to_target`, with ``gain_db`` given.
+    Parameters are as for :func:`master_to_target` (the same limiter defaults: a
+    :class:`MasterPlan`'s), with ``gain_db`` given.
 
     Returns
     -------
@@ -642,7 +662,8 @@ def gain_and_limit(
     blocks, sr, ch, _ = _resolve_source(source, sample_rate, channels)
     factory = _sink_factory(output, source, sr, ch, fmt, bit_depth, dither, dither_seed)
     args = {"ceiling_dbtp": ceiling, "release_ms": release_ms, "lookahead_ms": lookahead_ms,
-            "transient_release_ms": transient_release_ms}
+            "transient_release_ms": transient_release_ms, "sustain_ms": sustain_ms,
+            "margin_db": margin_db}
     if factory is None:
         return _gain_pass(blocks, sr, ch, gain_db, args, None, None)
     sink = factory()
