@@ -15,7 +15,12 @@ from tp_meters import ffmpeg_ebur128, loudness_libebur128, true_peak_8x, true_pe
 from mixdown.analysis.loudness import integrated_loudness
 from mixdown.analysis.truepeak import true_peak_dbtp
 from mixdown.dsp.true_peak import TruePeakLimiter, limit
-from mixdown.mastering.normalize import MasterPlan, MasterResult, run_master_plan
+from mixdown.mastering.normalize import (
+    MasterPlan,
+    MasterResult,
+    master_to_target,
+    run_master_plan,
+)
 from signals import dense_clipped_loop
 
 SR = 48_000
@@ -31,8 +36,10 @@ def loop() -> np.ndarray:
     return dense_clipped_loop(30.0, SR)
 
 
-def master(audio: np.ndarray, **plan: float) -> tuple[np.ndarray, MasterResult]:
-    """Master ``audio`` in memory (a callable source and a collecting sink)."""
+def master(audio: np.ndarray, wrapper: bool = False, **plan: float
+           ) -> tuple[np.ndarray, MasterResult]:
+    """Master ``audio`` in memory (a callable source and a collecting sink), by
+    :func:`run_master_plan` or (``wrapper``) by :func:`master_to_target`."""
     chunks: list[np.ndarray] = []
 
     class Sink:
@@ -52,6 +59,11 @@ def master(audio: np.ndarray, **plan: float) -> tuple[np.ndarray, MasterResult]:
         chunks.clear()
         return Sink()
 
+    if wrapper:
+        result = master_to_target(blocks, new_sink, target_lufs=TARGET_LUFS,
+                                  ceiling_dbtp=CEILING_DBTP, allowance_db=ALLOWANCE_DB,
+                                  sample_rate=SR, channels=2, **plan)
+        return np.concatenate(chunks, axis=1), result
     result = run_master_plan(MasterPlan(target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP,
                                         allowance_db=ALLOWANCE_DB, **plan),
                              blocks, new_sink, sample_rate=SR, channels=2)
@@ -104,6 +116,18 @@ def test_dense_peaks_reach_the_target_under_the_ceiling(loop: np.ndarray) -> Non
     assert true_peak_16x(out, taps_per_phase=None) <= CEILING_DBTP
     # and the limiter is not crushing it: the loudest peak is close to the ceiling
     assert true_peak_16x(out) > CEILING_DBTP - 0.3
+
+
+def test_master_to_target_masters_dense_peaks_like_the_plan(loop: np.ndarray) -> None:
+    # render, master and deliver call master_to_target: its defaults are the plan's
+    planned, _ = master(loop)
+    wrapped, result = master(loop, wrapper=True)
+    assert result.reached
+    np.testing.assert_array_equal(wrapped, planned)
+    # its old fixed release is still there when asked for (and falls short)
+    _, fixed = master(loop, wrapper=True, lookahead_ms=5.0, transient_release_ms=0.0,
+                      margin_db=0.05)
+    assert not fixed.reached and fixed.shortfall_lu > 1.0
 
 
 def _burst_then_quiet(sr: int, loud_s: float) -> np.ndarray:
