@@ -27,9 +27,10 @@ from mixdown.analysis.loudness import LoudnessMeter
 from mixdown.core.errors import ParameterError
 from mixdown.delivery.convert import check_not_same
 from mixdown.io.audio import AudioWriter, atomic_path, audio_info, iter_blocks
-from mixdown.mastering.limiter import DETECTOR_MARGIN_DB, TruePeakDetector
+from mixdown.mastering.limiter import TruePeakDetector
 from mixdown.mastering.normalize import (
     DEFAULT_ALLOWANCE_DB,
+    MASTER_MARGIN_DB,
     PROMISE_LU,
     gain_and_limit,
     master_to_target,
@@ -178,7 +179,7 @@ def master_album(
     lead = master_to_target(items[loudest].source, target_lufs=target_lufs,
                             ceiling_dbtp=ceiling_dbtp, allowance_db=allowance_db)
     tick(3)
-    threshold = ceiling_dbtp - DETECTOR_MARGIN_DB
+    threshold = ceiling_dbtp - MASTER_MARGIN_DB  # the mastering limiter's detector threshold
     caps = [allowance_db + threshold - p for p in peaks]
     gain = min(lead.gain_db, *caps)
     warnings: list[str] = []

@@ -248,6 +248,6 @@ BUILTIN_MODULES: list[str] = [
     "mixdown.dsp.instruments.fm",
     "mixdown.dsp.instruments.drums",
     "mixdown.dsp.instruments.sampler",
-    "mixdown.mastering.limiter",
+    "mixdown.dsp.true_peak",
 ]
 """Modules that register the built-in devices (imported lazily, once)."""

@@ -33,7 +33,9 @@ from mixdown.core.errors import ParameterError
 from mixdown.core.pipeline import Consumer
 from mixdown.core.targets import check_target_lufs
 from mixdown.core.units import db_to_gain
+from mixdown.dsp.true_peak import SUSTAIN_MS
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
+from mixdown.mastering.hint import MasterHint
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
 
 BlockSource = Callable[[], Iterable[AudioArray]]
@@ -112,6 +114,88 @@ def file_source(path: str | Path, block_frames: int = 65_536) -> BlockSource:
     return lambda: iter_blocks(p, block_frames)
 
 
+MASTER_LOOKAHEAD_MS = 1.0
+"""Limiter lookahead (and attack ramp) when mastering, in ms: short, so that dense peaks
+(a bright, clipped mix) cost little loudness."""
+MASTER_TRANSIENT_RELEASE_MS = 3.0
+"""Fast release of the mastering limiter's auto release, in ms (see
+:class:`~mixdown.dsp.true_peak.TruePeakLimiter`)."""
+MASTER_RELEASE_MS = 100.0
+"""Slow (sustained) release of the mastering limiter, in ms."""
+MASTER_MARGIN_DB = 0.1
+"""Detector margin of a plan's limiter, dB: ffmpeg reads clipped bright material up to
+0.06 dB above the detector."""
+
+
+@dataclass(frozen=True, slots=True)
+class MasterPlan:
+    """What a master aims at and how the loop gets there (validated on creation).
+
+    Parameters
+    ----------
+    target_lufs : float
+        Integrated loudness target in LUFS (-70..0).
+    ceiling_dbtp : float
+        True-peak ceiling in dBTP (-30..0).
+    allowance_db : float
+        Most peak gain reduction (dB, 0..40) the limiter may apply to reach the target;
+        beyond it the master stops short and says by how much.
+    tolerance_lu : float
+        The loop stops within this many LU of the target.
+    max_passes : int
+        Most measuring passes, 1..20 (each streams the source once).
+    release_ms, lookahead_ms, transient_release_ms, sustain_ms : float
+        Limiter timing (:class:`~mixdown.dsp.true_peak.TruePeakLimiter`):
+        sustained release, lookahead, the auto release's fast release (0: off, a fixed
+        ``release_ms``) and the time over which reduction counts as sustained, all in ms.
+    margin_db : float
+        The limiter's detector margin below the ceiling, dB.
+
+    Examples
+    --------
+    >>> plan = MasterPlan(target_lufs=-14.0, ceiling_dbtp=-1.0)
+    >>> plan.threshold_dbtp
+    -1.1
+    """
+
+    target_lufs: float
+    ceiling_dbtp: float = -1.0
+    allowance_db: float = DEFAULT_ALLOWANCE_DB
+    tolerance_lu: float = DEFAULT_TOLERANCE_LU
+    max_passes: int = 6
+    release_ms: float = MASTER_RELEASE_MS
+    lookahead_ms: float = MASTER_LOOKAHEAD_MS
+    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS
+    sustain_ms: float = SUSTAIN_MS
+    margin_db: float = MASTER_MARGIN_DB
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target_lufs", check_target_lufs(self.target_lufs))
+        object.__setattr__(self, "ceiling_dbtp", check_ceiling(self.ceiling_dbtp))
+        allowance = self.allowance_db
+        if not (isinstance(allowance, int | float) and 0.0 <= allowance <= 40.0):
+            raise ParameterError(f"allowance_db must be 0..40 dB of peak gain reduction, got "
+                                 f"{allowance!r}")
+        object.__setattr__(self, "allowance_db", float(allowance))
+        if not 1 <= int(self.max_passes) <= 20:
+            raise ParameterError(f"max_passes must be 1..20, got {self.max_passes}")
+        if not (isinstance(self.tolerance_lu, int | float) and 0.0 < self.tolerance_lu <= 1.0):
+            raise ParameterError(f"tolerance_lu must be in (0, 1] LU, got {self.tolerance_lu!r}")
+        self.limiter()  # checks the timing
+
+    def limiter(self) -> TruePeakLimiter:
+        """A fresh (unprepared) limiter with this plan's ceiling and timing."""
+        return TruePeakLimiter(ceiling_dbtp=self.ceiling_dbtp, release_ms=self.release_ms,
+                               lookahead_ms=self.lookahead_ms,
+                               transient_release_ms=self.transient_release_ms,
+                               sustain_ms=self.sustain_ms, margin_db=self.margin_db)
+
+    @property
+    def threshold_dbtp(self) -> float:
+        """The limiter's detector threshold in dBTP (the ceiling less its margin)."""
+        return self.limiter().threshold_dbtp
+
+
 def master_to_target(
     source: str | Path | BlockSource,
     output: str | Path | Callable[[], BlockSink] | None = None,
@@ -129,13 +213,24 @@ def master_to_target(
     input_lufs: float | None = None,
     input_true_peak_dbtp: float | None = None,
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
-    release_ms: float = 100.0,
-    lookahead_ms: float = 5.0,
+    release_ms: float = MASTER_RELEASE_MS,
+    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
     tolerance_lu: float = DEFAULT_TOLERANCE_LU,
     max_passes: int = 6,
     progress: Callable[[float], None] | None = None,
+    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    sustain_ms: float = SUSTAIN_MS,
+    margin_db: float = MASTER_MARGIN_DB,
+    hint: MasterHint | None = None,
 ) -> MasterResult:
     """Gain and true-peak-limit a pre-limiter signal to a loudness target, by measurement.
+
+    A wrapper: builds a :class:`MasterPlan` from the target, ceiling, allowance, tolerance,
+    passes and limiter timing, and runs :func:`run_master_plan` with the rest. Its limiter
+    defaults are the plan's: auto release (3 ms fast, 100 ms sustained) with a 1 ms
+    lookahead and a 0.1 dB detector margin, which reaches the target on dense, clipped
+    peaks. ``transient_release_ms=0, lookahead_ms=5, margin_db=0.05`` gives the fixed
+    100 ms release of earlier versions.
 
     Parameters
     ----------
@@ -149,10 +244,72 @@ def master_to_target(
         callable returning a sink, called once for the final pass. The sink gets the
         master's blocks (latency compensated: same length and sample alignment as
         ``source``) and is closed, or aborted on error. None measures only.
-    target_lufs : float
-        Integrated loudness target in LUFS (-70..0).
-    ceiling_dbtp : float
-        True-peak ceiling in dBTP (<= 0).
+    target_lufs, ceiling_dbtp, allowance_db, tolerance_lu, max_passes : float, int
+        As for :class:`MasterPlan`.
+    release_ms, lookahead_ms, transient_release_ms, sustain_ms : float
+        Limiter timing in ms, as for :class:`MasterPlan`.
+    margin_db : float
+        The limiter's detector margin below the ceiling, dB, as for :class:`MasterPlan`.
+    sample_rate, channels, fmt, bit_depth, dither, dither_seed, analyzer, analyzer_factory,
+    input_lufs, input_true_peak_dbtp, progress, hint
+        As for :func:`run_master_plan`.
+
+    Returns
+    -------
+    MasterResult
+        ``reached`` is False (with ``shortfall_lu`` > 0 and a warning) when the allowance
+        stopped the gain short of the target.
+
+    Raises
+    ------
+    ParameterError
+        For a bad target, ceiling or allowance, or an input that is silent or shorter
+        than one 400 ms gating block (nothing to measure).
+    """
+    plan = MasterPlan(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+                      allowance_db=allowance_db, tolerance_lu=tolerance_lu,
+                      max_passes=max_passes, release_ms=release_ms,
+                      lookahead_ms=lookahead_ms, transient_release_ms=transient_release_ms,
+                      sustain_ms=sustain_ms, margin_db=margin_db)
+    return run_master_plan(
+        plan, source, output, sample_rate=sample_rate, channels=channels, fmt=fmt,
+        bit_depth=bit_depth, dither=dither, dither_seed=dither_seed, analyzer=analyzer,
+        analyzer_factory=analyzer_factory, input_lufs=input_lufs,
+        input_true_peak_dbtp=input_true_peak_dbtp, progress=progress, hint=hint,
+    )
+
+
+def run_master_plan(
+    plan: MasterPlan,
+    source: str | Path | BlockSource,
+    output: str | Path | Callable[[], BlockSink] | None = None,
+    *,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    fmt: str | None = None,
+    bit_depth: int = 24,
+    dither: str | None = None,
+    dither_seed: int = 0,
+    analyzer: BlockSink | Any | None = None,
+    analyzer_factory: Callable[[], Any] | None = None,
+    input_lufs: float | None = None,
+    input_true_peak_dbtp: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    hint: MasterHint | None = None,
+) -> MasterResult:
+    """Master ``source`` to ``plan``: measure, then gain + limiter passes until on target.
+
+    Each pass after the first also writes the master tentatively; the pass that lands
+    within ``plan.tolerance_lu`` (or at the allowance) is the one kept, so usually no
+    extra writing pass is needed. With a ``hint`` the first pass is at the hinted gain
+    and writes too: a re-render that lands where the last master did takes one pass.
+
+    Parameters
+    ----------
+    plan : MasterPlan
+        Target, ceiling, allowance, tolerance, passes, limiter timing.
+    source, output
+        As for :func:`master_to_target`.
     sample_rate, channels : int, optional
         Required for a callable source; checked against a file's header.
     fmt, bit_depth : optional
@@ -167,38 +324,20 @@ def master_to_target(
         Instead of ``analyzer``: makes a fresh one for each pass that writes; the one of the
         pass that was kept is ``MasterResult.analyzer``.
     input_lufs, input_true_peak_dbtp : float, optional
-        The source's integrated loudness and true peak when the caller measured them while
-        making it (the renderer does): saves one pass over the source.
-    allowance_db : float
-        Most peak gain reduction the limiter may apply to reach the target, in dB.
-    release_ms, lookahead_ms : float
-        Limiter timing (see :class:`TruePeakLimiter`).
-    tolerance_lu : float
-        Stop iterating within this many LU of the target.
-    max_passes : int
-        Most measuring passes (each streams the source once).
+        The source's integrated loudness (LUFS) and true peak (dBTP) when the caller
+        measured them while making it (the renderer does): saves one pass over the source.
     progress : callable, optional
         Called with the fraction (0..1) of the expected work done.
+    hint : MasterHint, optional
+        The gain a previous master of the same song kept (:mod:`mixdown.mastering.hint`):
+        the first pass is at ``hint.gain_for(input_lufs)``. A hint for another target or
+        ceiling, or a non-finite one, is not used.
 
     Returns
     -------
     MasterResult
-        ``reached`` is False (with ``shortfall_lu`` > 0 and a warning) when the allowance
-        stopped the gain short of the target.
-
-    Raises
-    ------
-    ParameterError
-        For a bad target, ceiling or allowance, or an input that is silent or shorter
-        than one 400 ms gating block (nothing to measure).
+        As for :func:`master_to_target`.
     """
-    target = check_target_lufs(target_lufs)
-    ceiling = check_ceiling(ceiling_dbtp)
-    if not (isinstance(allowance_db, int | float) and 0.0 <= allowance_db <= 40.0):
-        raise ParameterError(f"allowance_db must be 0..40 dB of peak gain reduction, got "
-                             f"{allowance_db!r}")
-    if not 1 <= int(max_passes) <= 20:
-        raise ParameterError(f"max_passes must be 1..20, got {max_passes}")
     blocks, sr, ch, name = _resolve_source(source, sample_rate, channels)
     sink_factory = _sink_factory(output, source, sr, ch, fmt, bit_depth, dither, dither_seed)
     total_passes = 2 + 3 + (sink_factory is not None)
@@ -209,8 +348,23 @@ def master_to_target(
         if progress is not None:
             progress(min(1.0, done[0] / total_passes))
 
-    if input_lufs is None or input_true_peak_dbtp is None:
-        # pass 0: the input as it is
+    input_lufs, input_tp, frames = _measure_input(
+        source, blocks, sr, ch, name, input_lufs, input_true_peak_dbtp)
+    tick()
+    passes = _Passes(plan, blocks, sr, ch, tick)
+    loop = _GainLoop(plan, input_lufs, passes, sink_factory, analyzer, analyzer_factory)
+    if hint is not None and hint.fits(plan.target_lufs, plan.ceiling_dbtp):
+        loop.gain = hint.gain_for(input_lufs)
+        loop.hinted = True
+    loop.run()
+    return loop.result(input_lufs, input_tp, frames, sr, ch)
+
+
+def _measure_input(source: Any, blocks: BlockSource, sr: int, ch: int, name: str,
+                   input_lufs: float | None, input_tp: float | None
+                   ) -> tuple[float, float, int]:
+    """(integrated LUFS, true peak dBTP, frames) of the source; refuses silence."""
+    if input_lufs is None or input_tp is None:
         meter = LoudnessMeter(sr, ch)
         tp_meter = TruePeakMeter(sr, ch)
         frames = 0
@@ -221,9 +375,8 @@ def master_to_target(
         input_lufs = meter.integrated_lufs()
         input_tp = tp_meter.true_peak_dbtp()
     else:
-        input_tp = float(input_true_peak_dbtp)
+        input_tp = float(input_tp)
         frames = _source_frames(source, blocks)
-    tick()
     if not math.isfinite(input_lufs):
         length = frames / sr
         why = "shorter than one 400 ms gating block" if length < 0.4 else (
@@ -232,14 +385,21 @@ def master_to_target(
             f"{name}: the input is {why} ({length:.2f} s); there is nothing to master "
             "to a loudness target"
         )
+    return float(input_lufs), float(input_tp), frames
 
-    limiter_args = {"ceiling_dbtp": ceiling, "release_ms": release_ms,
-                    "lookahead_ms": lookahead_ms}
-    threshold_db = TruePeakLimiter(**limiter_args).threshold_dbtp
 
-    def run(gain_db: float, sink: BlockSink | None = None,
+class _Passes:
+    """Runs one gain + limiter pass over the source, measuring (and maybe writing) it."""
+
+    def __init__(self, plan: MasterPlan, blocks: BlockSource, sr: int, ch: int,
+                 tick: Callable[[], None]) -> None:
+        self.plan, self.blocks, self.sr, self.ch, self.tick = plan, blocks, sr, ch, tick
+
+    def run(self, gain_db: float, sink: BlockSink | None = None,
             sink_analyzer: Any | None = None) -> tuple[float, float, float]:
-        lim = TruePeakLimiter(**limiter_args)
+        """(integrated LUFS, largest peak gain reduction dB, true peak dBTP or nan)."""
+        sr, ch = self.sr, self.ch
+        lim = self.plan.limiter()
         lim.prepare(sr, ch, 65_536)
         g = np.float32(db_to_gain(gain_db))
         # A QC analyzer already meters loudness and true peak: read them from it rather
@@ -262,111 +422,149 @@ def master_to_target(
 
         # The limiter runs here while a second thread measures and writes its output.
         with Consumer(consume) as consumer:
-            for out in limit_stream(lim, (b * g for b in blocks())):
+            for out in limit_stream(lim, (b * g for b in self.blocks())):
                 consumer.put(out.copy())
-        tick()
+        self.tick()
         peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
         return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
 
-    def new_analyzer() -> Any | None:
-        if analyzer_factory is not None:
-            return analyzer_factory()
-        return analyzer
 
-    gain = target - input_lufs
-    gain_cap = math.inf  # the gain at which peak reduction equals the allowance
-    tried: list[tuple[float, float]] = []
-    capped = False
-    out_lufs = gr = math.nan
-    kept: tuple[BlockSink, Any, float, float, float] | None = None  # sink, analyzer, results
-    speculative = analyzer is None or analyzer_factory is not None
+class _GainLoop:
+    """The search for the gain: measure, secant step, cap at the allowance, keep one pass."""
 
-    def discard() -> None:
-        nonlocal kept
-        if kept is not None:
-            kept[0].abort()
-            kept = None
+    def __init__(self, plan: MasterPlan, input_lufs: float, passes: _Passes,
+                 sink_factory: Callable[[], BlockSink] | None, analyzer: Any | None,
+                 analyzer_factory: Callable[[], Any] | None) -> None:
+        self.plan = plan
+        self.passes = passes
+        self.sink_factory = sink_factory
+        self.analyzer = analyzer
+        self.analyzer_factory = analyzer_factory
+        self.gain = plan.target_lufs - input_lufs
+        self.hinted = False  # the first gain comes from a hint: its pass writes too
+        self.tried: list[tuple[float, float]] = []
+        self.capped = False
+        self.gr = math.nan
+        self.out_tp = math.nan
+        self.kept_analyzer: Any = None
+        # the tentatively written pass: sink, analyzer, (LUFS, reduction dB, true peak)
+        self.kept: tuple[BlockSink, Any, float, float, float] | None = None
 
-    try:
-        for _ in range(int(max_passes)):
+    def new_analyzer(self) -> Any | None:
+        if self.analyzer_factory is not None:
+            return self.analyzer_factory()
+        return self.analyzer
+
+    def discard(self) -> None:
+        if self.kept is not None:
+            self.kept[0].abort()
+            self.kept = None
+
+    def run(self) -> None:
+        """Measuring passes until within tolerance, capped, or out of passes; then write."""
+        try:
+            self._search()
+        except BaseException:
+            self.discard()
+            raise
+        self._finish()
+
+    def _search(self) -> None:
+        plan = self.plan
+        target = plan.target_lufs
+        threshold_db = plan.threshold_dbtp
+        gain_cap = math.inf  # the gain at which peak reduction equals the allowance
+        speculative = self.analyzer is None or self.analyzer_factory is not None
+        gain = self.gain
+        for _ in range(int(plan.max_passes)):
             gain = min(gain, gain_cap)
-            discard()
+            self.discard()
             # Each measuring pass also writes the master, tentatively: when it is the
             # pass that is kept, no final pass is needed. A plain ``analyzer`` (no
             # factory) can only watch one pass, so it waits for the final one.
             # The first pass only measures: a limiter that bites makes it miss the target,
             # and writing (and analysing) a master that is thrown away costs more than
-            # a second, writing pass at the same gain when it does not.
-            sink = (sink_factory() if speculative and sink_factory is not None and tried
-                    else None)
-            an = new_analyzer() if (sink is not None and analyzer_factory is not None) else None
+            # a second, writing pass at the same gain when it does not. A hinted first
+            # pass is likely on target, so it writes.
+            sink = (self.sink_factory() if speculative and self.sink_factory is not None
+                    and (self.tried or self.hinted) else None)
+            an = (self.new_analyzer() if (sink is not None and self.analyzer_factory
+                                          is not None) else None)
             try:
-                out_lufs, gr, peak = run(gain, sink, an)
+                out_lufs, gr, peak = self.passes.run(gain, sink, an)
             except BaseException:
                 if sink is not None:
                     sink.abort()
                 raise
             if sink is not None:
-                kept = (sink, an, out_lufs, gr, peak)
-            tried.append((gain, out_lufs))
+                self.kept = (sink, an, out_lufs, gr, peak)
+            self.gr = gr
+            self.tried.append((gain, out_lufs))
             if gr > 0.0:
                 detector_peak_db = gr + threshold_db - gain
-                gain_cap = allowance_db + threshold_db - detector_peak_db
+                gain_cap = plan.allowance_db + threshold_db - detector_peak_db
             error = target - out_lufs
             if gain > gain_cap + _CAP_TOL_DB:  # over the allowance: measure at the cap instead
                 gain = gain_cap
                 continue
-            if abs(error) <= tolerance_lu:
+            if abs(error) <= plan.tolerance_lu:
                 break
             if error > 0 and gain >= gain_cap - _CAP_TOL_DB:
-                capped = True
+                self.capped = True
                 break
-            gain = _next_gain(tried, target)
-    except BaseException:
-        discard()
-        raise
-    gain, out_lufs = tried[-1]  # the last measured pass is the one written
+            gain = _next_gain(self.tried, target)
 
-    warnings: list[str] = []
-    shortfall = max(0.0, target - out_lufs) if capped else 0.0
-    reached = not capped and abs(target - out_lufs) <= PROMISE_LU
-    if capped:
-        warnings.append(
-            f"target not reached: {target:g} LUFS would need more than {allowance_db:g} dB "
-            f"of peak gain reduction at a {ceiling:g} dBTP ceiling; the master stops at "
-            f"{out_lufs:.1f} LUFS, {shortfall:.1f} LU short (raise the allowance, lower the "
-            "target, or make the mix denser before mastering)"
-        )
-    elif not reached:
-        warnings.append(
-            f"the loudness did not converge: {out_lufs:.2f} LUFS after {len(tried)} passes "
-            f"for a {target:g} LUFS target"
-        )
-    if gain < 0:
-        warnings.append(f"the mix is louder than the target: turned down by {-gain:.1f} dB")
+    def _finish(self) -> None:
+        """Close the kept pass, or write a final one at the last measured gain."""
+        self.gain, out_lufs = self.tried[-1]  # the last measured pass is the one written
+        if self.kept is not None:  # the last measuring pass wrote the master already
+            sink, self.kept_analyzer, out_lufs, self.gr, self.out_tp = self.kept
+            self.kept = None
+            sink.close()
+        elif self.sink_factory is not None:
+            sink = self.sink_factory()
+            self.kept_analyzer = self.new_analyzer()
+            try:
+                out_lufs, self.gr, self.out_tp = self.passes.run(self.gain, sink,
+                                                                 self.kept_analyzer)
+            except BaseException:
+                sink.abort()
+                raise
+            sink.close()
+        self.out_lufs = out_lufs
 
-    out_tp = math.nan
-    kept_analyzer = None
-    if kept is not None:  # the last measuring pass wrote the master already
-        sink, kept_analyzer, out_lufs, gr, out_tp = kept
-        sink.close()
-    elif sink_factory is not None:
-        sink = sink_factory()
-        kept_analyzer = new_analyzer()
-        try:
-            final_lufs, gr, out_tp = run(gain, sink, kept_analyzer)
-        except BaseException:
-            sink.abort()
-            raise
-        sink.close()
-        out_lufs = final_lufs
-    return MasterResult(
-        target_lufs=target, ceiling_dbtp=ceiling, allowance_db=float(allowance_db),
-        gain_db=gain, input_lufs=input_lufs, input_true_peak_dbtp=input_tp,
-        output_lufs=out_lufs, output_true_peak_dbtp=out_tp, max_gain_reduction_db=gr,
-        reached=reached, shortfall_lu=shortfall, passes=len(tried), frames=frames,
-        sample_rate=sr, channels=ch, warnings=tuple(warnings), analyzer=kept_analyzer,
-    )
+    def result(self, input_lufs: float, input_tp: float, frames: int, sr: int,
+               ch: int) -> MasterResult:
+        plan = self.plan
+        target, gain, out_lufs = plan.target_lufs, self.gain, self.out_lufs
+        measured = self.tried[-1][1]
+        warnings: list[str] = []
+        shortfall = max(0.0, target - measured) if self.capped else 0.0
+        reached = not self.capped and abs(target - measured) <= PROMISE_LU
+        if self.capped:
+            warnings.append(
+                f"target not reached: {target:g} LUFS would need more than "
+                f"{plan.allowance_db:g} dB of peak gain reduction at a {plan.ceiling_dbtp:g} "
+                f"dBTP ceiling; the master stops at {measured:.1f} LUFS, {shortfall:.1f} LU "
+                "short (raise the allowance, lower the target, or make the mix denser "
+                "before mastering)"
+            )
+        elif not reached:
+            warnings.append(
+                f"the loudness did not converge: {measured:.2f} LUFS after "
+                f"{len(self.tried)} passes for a {target:g} LUFS target"
+            )
+        if gain < 0:
+            warnings.append(f"the mix is louder than the target: turned down by {-gain:.1f} dB")
+        return MasterResult(
+            target_lufs=target, ceiling_dbtp=plan.ceiling_dbtp,
+            allowance_db=plan.allowance_db, gain_db=gain, input_lufs=input_lufs,
+            input_true_peak_dbtp=input_tp, output_lufs=out_lufs,
+            output_true_peak_dbtp=self.out_tp, max_gain_reduction_db=self.gr,
+            reached=reached, shortfall_lu=shortfall, passes=len(self.tried), frames=frames,
+            sample_rate=sr, channels=ch, warnings=tuple(warnings),
+            analyzer=self.kept_analyzer,
+        )
 
 
 def _source_frames(source: Any, blocks: Callable[[], Any]) -> int:
@@ -409,7 +607,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _gain_pass(blocks: BlockSource, sr: int, ch: int, gain_db: float,
-               limiter_args: dict[str, float], sink: BlockSink | None,
+               limiter_args: dict[str, Any], sink: BlockSink | None,
                analyzer: Any | None) -> tuple[float, float, float]:
     """One pass: gain, limiter, loudness (and, when writing, true peak and the sink).
 
@@ -444,12 +642,16 @@ def gain_and_limit(
     bit_depth: int = 24,
     dither: str | None = None,
     dither_seed: int = 0,
-    release_ms: float = 100.0,
-    lookahead_ms: float = 5.0,
+    release_ms: float = MASTER_RELEASE_MS,
+    lookahead_ms: float = MASTER_LOOKAHEAD_MS,
+    transient_release_ms: float = MASTER_TRANSIENT_RELEASE_MS,
+    sustain_ms: float = SUSTAIN_MS,
+    margin_db: float = MASTER_MARGIN_DB,
 ) -> tuple[float, float, float]:
     """Apply a fixed gain and the true-peak limiter in one pass (album mode uses it).
 
-    Parameters are as for :func:`master_to_target`, with ``gain_db`` given.
+    Parameters are as for :func:`master_to_target` (the same limiter defaults: a
+    :class:`MasterPlan`'s), with ``gain_db`` given.
 
     Returns
     -------
@@ -459,7 +661,9 @@ def gain_and_limit(
     ceiling = check_ceiling(ceiling_dbtp)
     blocks, sr, ch, _ = _resolve_source(source, sample_rate, channels)
     factory = _sink_factory(output, source, sr, ch, fmt, bit_depth, dither, dither_seed)
-    args = {"ceiling_dbtp": ceiling, "release_ms": release_ms, "lookahead_ms": lookahead_ms}
+    args = {"ceiling_dbtp": ceiling, "release_ms": release_ms, "lookahead_ms": lookahead_ms,
+            "transient_release_ms": transient_release_ms, "sustain_ms": sustain_ms,
+            "margin_db": margin_db}
     if factory is None:
         return _gain_pass(blocks, sr, ch, gain_db, args, None, None)
     sink = factory()

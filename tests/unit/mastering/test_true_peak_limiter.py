@@ -16,7 +16,7 @@ from tp_meters import fade, ffmpeg_ebur128, hostile_signals, true_peak_8x, true_
 from mixdown.analysis.truepeak import true_peak_dbtp
 from mixdown.core.errors import ParameterError
 from mixdown.dsp.base import create_device
-from mixdown.mastering.limiter import (
+from mixdown.dsp.true_peak import (
     DETECTOR_MARGIN_DB,
     TruePeakLimiter,
     limit,
@@ -172,7 +172,7 @@ def test_registered_as_a_device() -> None:
     lim = create_device("true_peak_limiter", {"ceiling_dbtp": -2.0, "lookahead_ms": 3.0})
     assert isinstance(lim, TruePeakLimiter)
     lim.prepare(48_000, 2, 512)
-    assert lim.latency_frames == 144 + 16 + 1  # lookahead + detector delay + 1 frame slack
+    assert lim.latency_frames == 144 + 32 + 1  # lookahead + detector delay + 1 frame slack
     with pytest.raises(ParameterError, match="ceiling_dbtp"):
         create_device("true_peak_limiter", {"ceiling_dbtp": 1.0})
 
@@ -221,7 +221,7 @@ def test_bursts_and_silences_split_anywhere_are_bit_identical(cuts: list[int],
 
 
 def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mixdown.mastering.limiter as limiter_module
+    import mixdown.dsp.true_peak as limiter_module
 
     rng = np.random.default_rng(4)
     env = np.repeat([0.01, 2.0, 0.001, 0.0, 1.5, 0.02, 0.3], 2400)
@@ -231,3 +231,20 @@ def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPa
     full, gr_full = limit(audio, 48_000, release_ms=10.0, block_frames=1000)
     np.testing.assert_array_equal(gated, full)
     assert gr == gr_full > 6.0
+
+
+def test_annex2_table_matches_the_analyser() -> None:
+    # dsp keeps its own copy of the BS.1770-4 Annex 2 filter (it does not import analysis)
+    from mixdown.analysis.truepeak import BS1770_TAPS
+    from mixdown.dsp.true_peak import BS1770_ANNEX2_TAPS
+
+    np.testing.assert_array_equal(BS1770_ANNEX2_TAPS, BS1770_TAPS)
+
+
+def test_mastering_reexports_the_dsp_limiter() -> None:
+    import mixdown.dsp.true_peak as dsp_limiter
+    import mixdown.mastering.limiter as mastering_limiter
+
+    for name in ("TruePeakLimiter", "TruePeakDetector", "limit", "limit_stream",
+                 "DETECTOR_MARGIN_DB"):
+        assert getattr(mastering_limiter, name) is getattr(dsp_limiter, name)
