@@ -38,10 +38,7 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 
 # Known string imports that break the arrows, each with the branch that removes it.
-KNOWN_EXCEPTIONS = {
-    # removed by the mastering branch (the true-peak limiter moves into dsp)
-    ("dsp/base.py", "mixdown.mastering.limiter"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 _MODULE_STRING = re.compile(r"^mixdown(\.[A-Za-z_]\w*)+$")
 
