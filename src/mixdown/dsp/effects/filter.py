@@ -1,0 +1,184 @@
+"""Resonant multimode filter: a TPT ("Cytomic") state-variable filter, 12 or 24 dB/oct.
+
+One stage is Andrew Simper's trapezoidal SVF, the bilinear transform of the analog
+prototype (cutoff prewarped, so the digital response is the analog one at
+``tan(pi f / fs) / tan(pi fc / fs)``)::
+
+    low-pass  1 / (s^2 + k s + 1)      band-pass  s / (s^2 + k s + 1)
+    high-pass s^2 / (s^2 + k s + 1)    notch      (s^2 + 1) / (s^2 + k s + 1)
+
+with damping ``k = K0 (1 - r) - K_OSC r`` for resonance ``r``: at ``r = 0`` a
+Butterworth response (Q = 0.707, -3.01 dB at the cutoff), peak gain about ``1 / k``
+near ``r = 1``. The band-pass output is not normalised: its skirts have unity slope
+gain and its peak at the cutoff is ``1 / k``. ``slope_db = 24`` cascades a fixed stage
+(the low-Q pole pair of a 4th-order Butterworth) with a resonant stage (the high-Q
+pair), so that ``r = 0`` is a 4th-order Butterworth.
+
+Stability and self-oscillation: the damping actually used is
+``k + GAMMA * v1^2`` with ``v1`` the stage's previous band-pass output (an amplitude-
+dependent damping, as in a van der Pol oscillator). Quiet signals see the linear
+filter; loud ones are damped more, so the output is bounded for any input. At
+``r = 1``, ``k`` is slightly negative: an impulse (or any input) starts a sine at the
+cutoff that settles at :data:`SELF_OSC_AMPLITUDE` peak and rings on with no input.
+
+``cutoff_hz`` glides in log-frequency and ``resonance``, ``drive_db`` and ``mix``
+glide linearly over ``SMOOTH_MS``, with the coefficients recomputed every sample of a
+glide, so sweeps do not zipper; the glide is a pure function of the frames since the
+change, so the output does not depend on the block split.
+
+``drive_db`` is a ``tanh`` before the filter at the base rate, not oversampled: it is
+meant as gentle colour (quiet signals gain ``drive_db``; 0 = off, linear), and the
+low-pass modes remove most of what it folds back above the cutoff.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mixdown.core.audio import AudioArray
+from mixdown.core.errors import ParameterError
+from mixdown.core.units import db_to_gain
+from mixdown.dsp.base import Param, register_device
+from mixdown.dsp.effects._common import EffectBase, VecRamp
+
+MODES = ("lowpass", "highpass", "bandpass", "notch")
+K_OSC = 0.01
+"""Negative damping at resonance 1 (self-oscillation starts above r = K0 / (K0 + K_OSC))."""
+GAMMA = 0.0533
+"""Amplitude-dependent damping ``GAMMA * v1^2`` that bounds the output."""
+SELF_OSC_AMPLITUDE = math.sqrt(4.0 * K_OSC / (3.0 * GAMMA))
+"""Peak level of the self-oscillation at resonance 1 (about 0.5), from the energy balance
+``-K_OSC <v1^2> + GAMMA <v1^4> = 0`` of a sine."""
+K_12 = math.sqrt(2.0)
+"""Damping of the 12 dB/oct stage at resonance 0 (Butterworth)."""
+K_24 = (2.0 * math.cos(math.pi / 8.0), 2.0 * math.cos(3.0 * math.pi / 8.0))
+"""Dampings of the 4th-order Butterworth pole pairs: the fixed stage, the resonant one."""
+
+
+def damping(resonance: float, slope_db: int = 12) -> tuple[float, ...]:
+    """The linear damping ``k`` of each stage (first to last) for ``resonance`` 0..1."""
+    if slope_db == 24:
+        return K_24[0], K_24[1] * (1.0 - resonance) - K_OSC * resonance
+    return (K_12 * (1.0 - resonance) - K_OSC * resonance,)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _coefs(p, sr):  # pragma: no cover - compiled
+    # p: [log2 cutoff, k of the resonant stage, drive gain, mix] -> g = tan(pi fc / fs)
+    fc = min(2.0 ** p[0], 0.49 * sr)
+    return math.tan(math.pi * fc / sr)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _svf_kernel(x, z, mode, kfix, g0, g1, gpos, glen, sr):  # pragma: no cover - compiled
+    # z: (channels, stages, 3) = [ic1eq, ic2eq, previous v1]; the last stage is resonant
+    nch = x.shape[0]
+    n = x.shape[1]
+    nst = z.shape[1]
+    p = np.empty(4)
+    for k in range(4):
+        p[k] = g1[k]
+    g_steady = _coefs(p, sr)
+    for i in range(n):
+        if gpos + i < glen:
+            t = (gpos + i + 1) / glen
+            for k in range(4):
+                p[k] = g0[k] + (g1[k] - g0[k]) * t
+            g = _coefs(p, sr)
+        else:
+            for k in range(4):
+                p[k] = g1[k]
+            g = g_steady
+        kres = p[1]
+        drive = p[2]
+        mix = p[3]
+        for c in range(nch):
+            dry = np.float64(x[c, i])
+            u = math.tanh(drive * dry) if drive > 1.0 else dry
+            for s in range(nst):
+                kl = kres if s == nst - 1 else kfix
+                ic1 = z[c, s, 0]
+                ic2 = z[c, s, 1]
+                vp = z[c, s, 2]
+                ke = kl + GAMMA * vp * vp
+                a1 = 1.0 / (1.0 + g * (g + ke))
+                a2 = g * a1
+                a3 = g * a2
+                v3 = u - ic2
+                v1 = a1 * ic1 + a2 * v3
+                v2 = ic2 + a2 * ic1 + a3 * v3
+                z[c, s, 0] = 2.0 * v1 - ic1
+                z[c, s, 1] = 2.0 * v2 - ic2
+                z[c, s, 2] = v1
+                if mode == 0:
+                    u = v2
+                elif mode == 1:
+                    u = u - ke * v1 - v2
+                elif mode == 2:
+                    u = v1
+                else:
+                    u = u - ke * v1
+            x[c, i] = np.float32(dry * (1.0 - mix) + u * mix)
+
+
+_PARAMS = (
+    Param("mode", "lowpass", "response: lowpass, highpass, bandpass or notch",
+          kind="choice", choices=MODES, automatable=False),
+    Param("cutoff_hz", 1000.0, "cutoff in Hz (-3 dB at resonance 0; glides in log-frequency)",
+          min=20.0, max=20000.0),
+    Param("resonance", 0.3, "0 = Butterworth (Q 0.707), 1 = self-oscillation at the cutoff",
+          min=0.0, max=1.0),
+    Param("slope_db", 12, "12 or 24 dB/oct (one or two state-variable stages)", kind="int",
+          min=12, max=24, automatable=False),
+    Param("drive_db", 0.0, "gain into a tanh before the filter in dB (0 = off, linear)",
+          min=0.0, max=24.0),
+    Param("mix", 1.0, "dry/wet balance: 0 = input only, 1 = filtered only", min=0.0, max=1.0),
+)
+
+
+@register_device(
+    "filter", kind="effect", params=_PARAMS,
+    doc="Resonant multimode filter (TPT state-variable: low/high/band-pass, notch; 12 or "
+        "24 dB/oct), resonance up to self-oscillation, tanh drive.",
+)
+class Filter(EffectBase):
+    """Resonant state-variable filter; see the module doc for the responses."""
+
+    TYPE = "filter"
+    PARAMS = _PARAMS
+
+    def __init__(self, *, mode: str = "lowpass", cutoff_hz: float = 1000.0,
+                 resonance: float = 0.3, slope_db: int = 12, drive_db: float = 0.0,
+                 mix: float = 1.0) -> None:
+        super().__init__(locals())
+        self._glide = VecRamp(self._targets())
+
+    def _validate(self) -> None:
+        if self._p["slope_db"] not in (12, 24):
+            raise ParameterError(f"{self.TYPE}: slope_db must be 12 or 24, got "
+                                 f"{self._p['slope_db']}")
+
+    def _targets(self) -> list[float]:
+        p = self._p
+        return [math.log2(p["cutoff_hz"]), damping(p["resonance"], p["slope_db"])[-1],
+                db_to_gain(p["drive_db"]), p["mix"]]
+
+    def _prepare(self) -> None:
+        self._z = np.zeros((self.channels, 2 if self._p["slope_db"] == 24 else 1, 3))
+
+    def _reset(self) -> None:
+        self._z[:] = 0.0
+        self._glide.glide(self._targets(), 0)
+
+    def _update(self, name: str) -> None:
+        self._glide.glide(self._targets(), self._glide_frames)
+
+    def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
+        g = self._glide
+        _svf_kernel(block, self._z, MODES.index(self._p["mode"]), K_24[0], g.start, g.target,
+                    g.pos, g.length, float(self.sample_rate))
+        g.advance(block.shape[1])
+        return block
