@@ -14,10 +14,11 @@ gain and its peak at the cutoff is ``1 / k``. ``slope_db = 24`` cascades a fixed
 (the low-Q pole pair of a 4th-order Butterworth) with a resonant stage (the high-Q
 pair), so that ``r = 0`` is a 4th-order Butterworth.
 
-Stability and self-oscillation: the damping actually used is
-``k + GAMMA * v1^2`` with ``v1`` the stage's previous band-pass output (an amplitude-
-dependent damping, as in a van der Pol oscillator). Quiet signals see the linear
-filter; loud ones are damped more, so the output is bounded for any input. At
+Stability and self-oscillation: the damping actually used is ``k + GAMMA * v1^2``
+with ``v1`` the stage's band-pass output (an amplitude-dependent damping, as in a van
+der Pol oscillator), solved implicitly each sample (the cubic for ``v1`` has one real
+root; a few Newton steps). Quiet signals see the linear filter; loud ones are damped
+more, so the output is bounded for any input. At
 ``r = 1``, ``k`` is slightly negative: an impulse (or any input) starts a sine at the
 cutoff that settles at :data:`SELF_OSC_AMPLITUDE` peak and rings on with no input.
 
@@ -72,9 +73,28 @@ def _coefs(p, sr):  # pragma: no cover - compiled
     return math.tan(math.pi * fc / sr)
 
 
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _band(rhs, a, b):  # pragma: no cover - compiled
+    # the band-pass output v of one TPT step with damping k + GAMMA v^2: the real root of
+    # a v^3 + b v = rhs (a, b > 0: increasing, one root). Newton from an upper bound of |v|
+    # (both b |v| and a |v|^3 are below |rhs|) converges monotonically; quiet signals stop
+    # after one step, at the linear solution rhs / b to within a relative (a / b) v^2.
+    m = abs(rhs)
+    if m == 0.0:
+        return 0.0
+    v = min(m / b, (m / a) ** (1.0 / 3.0))
+    for _ in range(60):
+        f = (a * v * v + b) * v - m
+        step = f / (3.0 * a * v * v + b)
+        v -= step
+        if step <= 1e-15 * v:
+            break
+    return v if rhs > 0.0 else -v
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def _svf_kernel(x, z, mode, kfix, g0, g1, gpos, glen, sr):  # pragma: no cover - compiled
-    # z: (channels, stages, 3) = [ic1eq, ic2eq, previous v1]; the last stage is resonant
+    # z: (channels, stages, 2) = [ic1eq, ic2eq]; the last stage is resonant
     nch = x.shape[0]
     n = x.shape[1]
     nst = z.shape[1]
@@ -102,17 +122,11 @@ def _svf_kernel(x, z, mode, kfix, g0, g1, gpos, glen, sr):  # pragma: no cover -
                 kl = kres if s == nst - 1 else kfix
                 ic1 = z[c, s, 0]
                 ic2 = z[c, s, 1]
-                vp = z[c, s, 2]
-                ke = kl + GAMMA * vp * vp
-                a1 = 1.0 / (1.0 + g * (g + ke))
-                a2 = g * a1
-                a3 = g * a2
-                v3 = u - ic2
-                v1 = a1 * ic1 + a2 * v3
-                v2 = ic2 + a2 * ic1 + a3 * v3
+                v1 = _band(ic1 + g * (u - ic2), g * GAMMA, 1.0 + g * (g + kl))
+                v2 = ic2 + g * v1
+                ke = kl + GAMMA * v1 * v1
                 z[c, s, 0] = 2.0 * v1 - ic1
                 z[c, s, 1] = 2.0 * v2 - ic2
-                z[c, s, 2] = v1
                 if mode == 0:
                     u = v2
                 elif mode == 1:
@@ -167,7 +181,7 @@ class Filter(EffectBase):
                 db_to_gain(p["drive_db"]), p["mix"]]
 
     def _prepare(self) -> None:
-        self._z = np.zeros((self.channels, 2 if self._p["slope_db"] == 24 else 1, 3))
+        self._z = np.zeros((self.channels, 2 if self._p["slope_db"] == 24 else 1, 2))
 
     def _reset(self) -> None:
         self._z[:] = 0.0
