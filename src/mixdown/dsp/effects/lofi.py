@@ -10,9 +10,12 @@
   (4-point cubic interpolation; ``a`` and ``b`` come from ``seed``), so a tone's pitch
   swings by ``2 pi rate depth`` (relative); then a head bump (bell) and a 12 dB/oct
   high-frequency roll-off. The device reports the constant ``base`` delay as latency.
-- ``vinyl``: the input through a ``wear`` low-pass, plus crackle (clicks drawn at
-  ``crackle_per_s`` on average, random level and polarity, 0.1 ms decay), hiss (white,
-  ``hiss_db`` RMS) and rumble (noise low-passed twice at 20 Hz, ``rumble_db`` RMS).
+- ``vinyl``: the input through a ``wear`` low-pass, plus crackle (clicks at random
+  intervals, uniform between 0.5 and 1.5 times ``1 / crackle_per_s``, so the count over
+  a few seconds is close to the setting; random level between a quarter and all of
+  ``crackle_db``, random polarity, 0.1 ms decay), hiss (white, ``hiss_db`` RMS,
+  independent per channel) and rumble (one noise low-passed twice at 20 Hz, ``rumble_db``
+  RMS).
 
 All randomness comes from seeded PCG64 generators drawn frame by frame (one generator
 per stream), and every LFO and hold phase is a pure function of the absolute frame, so
@@ -318,7 +321,8 @@ class Tape(EffectBase):
 @njit(cache=True, nogil=True, fastmath=False)
 def _vinyl_kernel(x, hiss, crackle, rumble, st, sr, click_a, rum_a, rum_norm, g0, g1, gpos,
                   glen):  # pragma: no cover - compiled
-    # g: [crackle gain, clicks per second, hiss gain, rumble gain]; st: [click, lp1, lp2]
+    # g: [crackle gain, clicks per second, hiss gain, rumble gain];
+    # st: [click, rumble lp1, rumble lp2, frames to the next click (< 0: none pending)]
     nch = x.shape[0]
     n = x.shape[1]
     for i in range(n):
@@ -334,9 +338,16 @@ def _vinyl_kernel(x, hiss, crackle, rumble, st, sr, click_a, rum_a, rum_norm, g0
             hg = g1[2]
             rg = g1[3]
         click = click_a * st[0]
-        if crackle[i, 0] < dens / sr:
-            sign = 1.0 if crackle[i, 2] < 0.5 else -1.0
-            click += sign * (0.25 + 0.75 * crackle[i, 1])
+        if dens <= 0.0:
+            st[3] = -1.0  # no click pending
+        else:
+            if st[3] < 0.0:
+                st[3] = (0.5 + crackle[i, 0]) * sr / dens
+            st[3] -= 1.0
+            if st[3] < 0.0:
+                sign = 1.0 if crackle[i, 2] < 0.5 else -1.0
+                click += sign * (0.25 + 0.75 * crackle[i, 1])
+                st[3] = max(st[3] + (0.5 + crackle[i, 0]) * sr / dens, 0.0)
         st[0] = click
         st[1] = (1.0 - rum_a) * rumble[i] + rum_a * st[1]
         st[2] = (1.0 - rum_a) * st[1] + rum_a * st[2]
@@ -394,11 +405,11 @@ class Vinyl(EffectBase):
                                               sample_rate))
 
     def _prepare(self) -> None:
-        self._st = np.zeros(3)
+        self._st = np.zeros(4)
         self._filter = SosFilter(1, self.channels)
 
     def _reset(self) -> None:
-        self._st[:] = 0.0
+        self._st[:] = (0.0, 0.0, 0.0, -1.0)
         seed = self._p["seed"]
         self._rngs = [_generator(seed, k) for k in range(3)]
         self._glide.glide(self._targets(), 0)
