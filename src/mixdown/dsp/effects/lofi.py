@@ -42,7 +42,7 @@ from mixdown.dsp.effects._common import (
 )
 
 TWO_PI = 2.0 * math.pi
-SEED_MAX = 2**31 - 1
+SEED_MAX = 999_999
 WOW_MAX_MS = 5.0
 FLUTTER_MAX_MS = 1.0
 CLICK_DECAY_MS = 0.1
