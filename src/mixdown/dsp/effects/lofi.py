@@ -14,8 +14,8 @@
   intervals, uniform between 0.5 and 1.5 times ``1 / crackle_per_s``, so the count over
   a few seconds is close to the setting; random level between a quarter and all of
   ``crackle_db``, random polarity, 0.1 ms decay), hiss (white, ``hiss_db`` RMS,
-  independent per channel) and rumble (one noise low-passed twice at 20 Hz, ``rumble_db``
-  RMS).
+  independent per channel) and rumble (one noise low-passed twice at 20 Hz and
+  high-passed at 5 Hz, ``rumble_db`` RMS).
 
 All randomness comes from seeded PCG64 generators drawn frame by frame (one generator
 per stream), and every LFO and hold phase is a pure function of the absolute frame, so
@@ -49,6 +49,8 @@ CLICK_DECAY_MS = 0.1
 """Time constant of a crackle click's exponential decay, in ms."""
 RUMBLE_HZ = 20.0
 """Corner of the two one-pole low-passes that shape the rumble noise, in Hz."""
+RUMBLE_DC_HZ = 5.0
+"""Corner of the one-pole high-pass that keeps DC out of the rumble, in Hz."""
 TAPE_SATURATION_DRIVE = 3.0
 """``tape``: ``saturation = 1`` is ``tanh(3 x) / 3`` (quiet signals keep their level)."""
 
@@ -319,10 +321,11 @@ class Tape(EffectBase):
 # -- vinyl ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _vinyl_kernel(x, hiss, crackle, rumble, st, sr, click_a, rum_a, rum_norm, g0, g1, gpos,
-                  glen):  # pragma: no cover - compiled
+def _vinyl_kernel(x, hiss, crackle, rumble, st, sr, click_a, rum_a, rum_r, rum_norm, g0, g1,
+                  gpos, glen):  # pragma: no cover - compiled
     # g: [crackle gain, clicks per second, hiss gain, rumble gain];
-    # st: [click, rumble lp1, rumble lp2, frames to the next click (< 0: none pending)]
+    # st: [click, rumble lp1, rumble lp2, frames to the next click (< 0: none pending),
+    #      rumble high-pass]
     nch = x.shape[0]
     n = x.shape[1]
     for i in range(n):
@@ -350,8 +353,10 @@ def _vinyl_kernel(x, hiss, crackle, rumble, st, sr, click_a, rum_a, rum_norm, g0
                 st[3] = max(st[3] + (0.5 + crackle[i, 0]) * sr / dens, 0.0)
         st[0] = click
         st[1] = (1.0 - rum_a) * rumble[i] + rum_a * st[1]
-        st[2] = (1.0 - rum_a) * st[1] + rum_a * st[2]
-        add = cg * click + rg * rum_norm * st[2]
+        lp = (1.0 - rum_a) * st[1] + rum_a * st[2]
+        st[4] = rum_r * (st[4] + lp - st[2])  # the DC blocker
+        st[2] = lp
+        add = cg * click + rg * rum_norm * st[4]
         for c in range(nch):
             x[c, i] = np.float32(np.float64(x[c, i]) + add + hg * hiss[i, c])
 
@@ -361,7 +366,8 @@ _VINYL_PARAMS = (
     Param("crackle_per_s", 8.0, "average number of clicks per second (0 = none)",
           min=0.0, max=500.0),
     Param("hiss_db", -60.0, "hiss (white noise) RMS level in dBFS", min=-120.0, max=-20.0),
-    Param("rumble_db", -50.0, f"rumble (noise below {RUMBLE_HZ:g} Hz) RMS level in dBFS",
+    Param("rumble_db", -50.0,
+          f"rumble (noise of {RUMBLE_DC_HZ:g}-{RUMBLE_HZ:g} Hz) RMS level in dBFS",
           min=-120.0, max=-10.0),
     Param("wear", 0.3, "worn-record low-pass: 0 = off, 1 = -3 dB at 3 kHz (12 dB/oct)",
           min=0.0, max=1.0),
@@ -374,6 +380,25 @@ WEAR_MIN_HZ = 3000.0
 def wear_cutoff_hz(wear: float) -> float:
     """The ``vinyl`` wear low-pass -3 dB point in Hz (``wear`` > 0)."""
     return 20000.0 * (WEAR_MIN_HZ / 20000.0) ** wear
+
+
+def rumble_filter(sample_rate: int) -> tuple[float, float, float]:
+    """The rumble shaping at ``sample_rate``: ``(a, r, norm)``.
+
+    White noise through two one-pole low-passes ``(1 - a) / (1 - a z^-1)`` at
+    :data:`RUMBLE_HZ` and a DC blocker ``r (1 - z^-1) / (1 - r z^-1)`` at
+    :data:`RUMBLE_DC_HZ`; ``norm`` scales the result back to unit RMS (from the impulse
+    response's energy).
+    """
+    from scipy.signal import lfilter
+
+    a = math.exp(-TWO_PI * RUMBLE_HZ / sample_rate)
+    r = math.exp(-TWO_PI * RUMBLE_DC_HZ / sample_rate)
+    imp = np.zeros(4 * sample_rate)
+    imp[0] = 1.0
+    h = lfilter([1.0 - a], [1.0, -a], lfilter([1.0 - a], [1.0, -a], imp))
+    h = lfilter([r, -r], [1.0, -r], h)
+    return a, r, 1.0 / math.sqrt(float(np.sum(h * h)))
 
 
 @register_device(
@@ -405,11 +430,12 @@ class Vinyl(EffectBase):
                                               sample_rate))
 
     def _prepare(self) -> None:
-        self._st = np.zeros(4)
+        self._st = np.zeros(5)
+        self._rumble = rumble_filter(self.sample_rate)
         self._filter = SosFilter(1, self.channels)
 
     def _reset(self) -> None:
-        self._st[:] = (0.0, 0.0, 0.0, -1.0)
+        self._st[:] = (0.0, 0.0, 0.0, -1.0, 0.0)
         seed = self._p["seed"]
         self._rngs = [_generator(seed, k) for k in range(3)]
         self._glide.glide(self._targets(), 0)
@@ -429,13 +455,9 @@ class Vinyl(EffectBase):
         crackle = self._rngs[1].random((n, 3))
         rumble = self._rngs[2].standard_normal(n)
         self._filter.process(block)
-        a = math.exp(-TWO_PI * RUMBLE_HZ / sr)
-        # two cascaded one-poles (1 - a) / (1 - a z^-1) pass (1 - a)^4 (1 + a^2) / (1 - a^2)^3
-        # of white noise's power: scale the rumble back to unit RMS
-        norm = math.sqrt((1.0 - a * a) ** 3 / ((1.0 - a) ** 4 * (1.0 + a * a)))
         g = self._glide
         _vinyl_kernel(block, hiss, crackle, rumble, self._st, float(sr),
-                      math.exp(-1.0 / (CLICK_DECAY_MS * 1e-3 * sr)), a, norm, g.start,
+                      math.exp(-1.0 / (CLICK_DECAY_MS * 1e-3 * sr)), *self._rumble, g.start,
                       g.target, g.pos, g.length)
         g.advance(n)
         return block
