@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
+from mixdown.core.units import db_to_gain
 from mixdown.dsp.effects.lofi import Bitcrush, Tape, Vinyl, wear_cutoff_hz
 
 SR = 48_000
@@ -174,10 +175,10 @@ def test_click_density_over_ten_seconds(stream, per_s, seed):
     y = stream(Vinyl(**{**QUIET, "crackle_db": -6.0, "crackle_per_s": per_s, "seed": seed}),
                silence(10.0, 1))[0]
     # the softest click peaks at a quarter of the level; count threshold crossings
-    above = np.abs(y) > 0.1 * 10 ** (-6 / 20)
+    above = np.abs(y) > 0.1 * db_to_gain(-6.0)
     onsets = np.count_nonzero(above[1:] & ~above[:-1])
     assert onsets / 10.0 == pytest.approx(per_s, rel=0.2)
-    assert np.abs(y).max() <= 10 ** (-6 / 20) * (1 + 1e-6)
+    assert np.abs(y).max() <= db_to_gain(-6.0) * (1 + 1e-6)
 
 
 @pytest.mark.parametrize("seed", [0, 7])

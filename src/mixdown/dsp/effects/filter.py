@@ -80,16 +80,16 @@ def _band(rhs, a, b):  # pragma: no cover - compiled
     # (both b |v| and a |v|^3 are below |rhs|) converges monotonically; quiet signals stop
     # after one step, at the linear solution rhs / b to within a relative (a / b) v^2.
     m = abs(rhs)
-    if m == 0.0:
-        return 0.0
-    v = min(m / b, (m / a) ** (1.0 / 3.0))
+    v = m / b
+    if a * m * m > b * b * b:  # loud: the cubic's bound is the tighter one
+        v = (m / a) ** (1.0 / 3.0)
     for _ in range(60):
-        f = (a * v * v + b) * v - m
-        step = f / (3.0 * a * v * v + b)
+        av2 = a * v * v
+        step = ((av2 + b) * v - m) / (3.0 * av2 + b)
         v -= step
         if step <= 1e-15 * v:
             break
-    return v if rhs > 0.0 else -v
+    return v if rhs >= 0.0 else -v
 
 
 @njit(cache=True, nogil=True, fastmath=False)
