@@ -180,6 +180,20 @@ def test_quiet_signals_gain_drive_db(stream, sine, drive_db):
     assert gain == pytest.approx(drive_db, abs=0.01)
 
 
+def test_drive_fades_in_continuously(stream, rng):
+    # a loud signal: 0.01 dB of drive changes it by ~0.1 % (no jump to a tanh), while the
+    # full shaper (6 dB and up) changes it a lot
+    x = (rng.standard_normal((1, 6000)) * 1.6).astype(np.float32)
+
+    def run(drive_db: float) -> np.ndarray:
+        dev = Filter(cutoff_hz=3000.0, resonance=0.5, drive_db=drive_db)
+        return stream(dev, x)[0].astype(np.float64)
+
+    off = run(0.0)
+    assert np.abs(run(0.01) - off).max() < 0.01 * np.abs(off).max()
+    assert np.abs(run(6.0) - off).max() > 0.2 * np.abs(off).max()
+
+
 @pytest.mark.parametrize(("cutoff_hz", "limit_db"), [(5000.0, -80.0), (20000.0, -60.0)])
 def test_drive_aliasing_is_low(stream, sine, cutoff_hz, limit_db):
     # 12 dB of drive on a 2.5 kHz tone at half scale, not oversampled: what folds back

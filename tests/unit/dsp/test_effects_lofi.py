@@ -110,7 +110,7 @@ def test_pitch_swing_matches_the_delay_depth(stream, sine, wow_ms, wow_hz, flutt
                saturation=0.0, head_bump_db=0.0, rolloff_hz=20000.0, seed=3)
     y = stream(dev, sine(f0, 5.0, amp=0.5))[0].astype(np.float64)
     want = f0 * 2 * np.pi * (wow_ms * wow_hz + flutter_ms * flutter_hz) * 1e-3
-    assert pitch_swing_hz(y) == pytest.approx(want, rel=0.03)
+    assert pitch_swing_hz(y) == pytest.approx(want, rel=0.01)  # measured: < 0.01 %
 
 
 def test_no_modulation_is_a_pure_delay_of_the_latency(stream, rng):

@@ -18,7 +18,8 @@ Stability and self-oscillation: the damping actually used is ``k + GAMMA * v1^2`
 with ``v1`` the stage's band-pass output (an amplitude-dependent damping, as in a van
 der Pol oscillator), solved implicitly each sample (the cubic for ``v1`` has one real
 root; a few Newton steps). Quiet signals see the linear filter; loud ones are damped
-more, so the output is bounded for any input. At
+more (a band-pass level of 1 adds 0.053 to ``k``, 4 % of it at resonance 0), so the
+output is bounded for any input. At
 ``r = 1``, ``k`` is slightly negative: an impulse (or any input) starts a sine at the
 cutoff that settles at :data:`SELF_OSC_AMPLITUDE` peak and rings on with no input.
 
@@ -28,8 +29,11 @@ glide, so sweeps do not zipper; the glide is a pure function of the frames since
 change, so the output does not depend on the block split.
 
 ``drive_db`` is a ``tanh`` before the filter at the base rate, not oversampled: it is
-meant as gentle colour (quiet signals gain ``drive_db``; 0 = off, linear), and the
-low-pass modes remove most of what it folds back above the cutoff.
+meant as gentle colour, and the low-pass modes remove most of what it folds back above
+the cutoff. Quiet signals gain exactly ``drive_db``; over the first
+:data:`DRIVE_FADE_DB` the shaper fades in from a plain gain (``g x (1 - w) +
+tanh(g x) w``, ``w = drive_db / DRIVE_FADE_DB``), so 0 dB is linear and the drive is
+continuous.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ GAMMA = 0.0533
 SELF_OSC_AMPLITUDE = math.sqrt(4.0 * K_OSC / (3.0 * GAMMA))
 """Peak level of the self-oscillation at resonance 1 (about 0.5), from the energy balance
 ``-K_OSC <v1^2> + GAMMA <v1^4> = 0`` of a sine."""
+DRIVE_FADE_DB = 6.0
+"""``drive_db`` over which the tanh fades in from a plain gain (see the module doc)."""
 K_12 = math.sqrt(2.0)
 """Damping of the 12 dB/oct stage at resonance 0 (Butterworth)."""
 K_24 = (2.0 * math.cos(math.pi / 8.0), 2.0 * math.cos(3.0 * math.pi / 8.0))
@@ -68,7 +74,8 @@ def damping(resonance: float, slope_db: int = 12) -> tuple[float, ...]:
 
 @njit(cache=True, nogil=True, fastmath=False)
 def _coefs(p, sr):  # pragma: no cover - compiled
-    # p: [log2 cutoff, k of the resonant stage, drive gain, mix] -> g = tan(pi fc / fs)
+    # p: [log2 cutoff, k of the resonant stage, drive gain, mix, tanh share]
+    # -> g = tan(pi fc / fs)
     fc = min(2.0 ** p[0], 0.49 * sr)
     return math.tan(math.pi * fc / sr)
 
@@ -98,26 +105,29 @@ def _svf_kernel(x, z, mode, kfix, g0, g1, gpos, glen, sr):  # pragma: no cover -
     nch = x.shape[0]
     n = x.shape[1]
     nst = z.shape[1]
-    p = np.empty(4)
-    for k in range(4):
+    p = np.empty(5)
+    for k in range(5):
         p[k] = g1[k]
     g_steady = _coefs(p, sr)
     for i in range(n):
         if gpos + i < glen:
             t = (gpos + i + 1) / glen
-            for k in range(4):
+            for k in range(5):
                 p[k] = g0[k] + (g1[k] - g0[k]) * t
             g = _coefs(p, sr)
         else:
-            for k in range(4):
+            for k in range(5):
                 p[k] = g1[k]
             g = g_steady
         kres = p[1]
         drive = p[2]
         mix = p[3]
+        shape = p[4]
         for c in range(nch):
             dry = np.float64(x[c, i])
-            u = math.tanh(drive * dry) if drive > 1.0 else dry
+            u = dry
+            if shape > 0.0:
+                u = drive * dry * (1.0 - shape) + math.tanh(drive * dry) * shape
             for s in range(nst):
                 kl = kres if s == nst - 1 else kfix
                 ic1 = z[c, s, 0]
@@ -147,7 +157,8 @@ _PARAMS = (
           min=0.0, max=1.0),
     Param("slope_db", 12, "12 or 24 dB/oct (one or two state-variable stages)", kind="int",
           min=12, max=24, automatable=False),
-    Param("drive_db", 0.0, "gain into a tanh before the filter in dB (0 = off, linear)",
+    Param("drive_db", 0.0,
+          "gain into a tanh before the filter in dB (0 = off; the tanh fades in over 6 dB)",
           min=0.0, max=24.0),
     Param("mix", 1.0, "dry/wet balance: 0 = input only, 1 = filtered only", min=0.0, max=1.0),
 )
@@ -178,7 +189,7 @@ class Filter(EffectBase):
     def _targets(self) -> list[float]:
         p = self._p
         return [math.log2(p["cutoff_hz"]), damping(p["resonance"], p["slope_db"])[-1],
-                db_to_gain(p["drive_db"]), p["mix"]]
+                db_to_gain(p["drive_db"]), p["mix"], min(p["drive_db"] / DRIVE_FADE_DB, 1.0)]
 
     def _prepare(self) -> None:
         self._z = np.zeros((self.channels, 2 if self._p["slope_db"] == 24 else 1, 2))
