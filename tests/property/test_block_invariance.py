@@ -58,7 +58,7 @@ def test_rerender_is_byte_identical(tmp_path: Path) -> None:
 
 
 def build_instruments() -> Project:
-    """Instruments with automated parameters, a sidechain and tempo-synced devices."""
+    """Instruments with automated parameters, a sidechain, tempo-synced and seeded devices."""
     from mixdown import Device, Note, TempoPoint
 
     chords = tuple(Note(pitch=p, start=4 * b, length=4) for b in range(2)
@@ -74,7 +74,11 @@ def build_instruments() -> Project:
                   clips=(Clip(start=0, notes=chords),),
                   devices=(Device(type="compressor", params={"sidechain": "Kick"}),
                            Device(type="chorus"),
-                           Device(type="eq", name="tone", params={"bell1_gain_db": 3.0})),
+                           Device(type="eq", name="tone", params={"bell1_gain_db": 3.0}),
+                           Device(type="filter", name="sweep", params={"resonance": 0.8,
+                                                                       "drive_db": 6.0}),
+                           Device(type="tape", params={"wow_ms": 2.0}),
+                           Device(type="vinyl", params={"crackle_per_s": 30.0})),
                   sends=(Send(to="Echo", level_db=-6),),
                   automation=(
                       AutomationLane(param="instrument.cutoff_hz", points=(
@@ -82,9 +86,15 @@ def build_instruments() -> Project:
                           AutomationPoint(at=6, value=4000.0, curve=0.4))),
                       AutomationLane(param="tone.bell1_hz", points=(
                           AutomationPoint(at=0, value=300.0),
-                          AutomationPoint(at=8, value=3000.0))))),
+                          AutomationPoint(at=8, value=3000.0))),
+                      AutomationLane(param="sweep.cutoff_hz", points=(
+                          AutomationPoint(at=0, value=200.0),
+                          AutomationPoint(at=8, value=6000.0, curve=0.5))))),
         ),
-        buses=(Bus(name="Echo", devices=(Device(type="delay", params={"time": "1/8d"}),)),),
+        buses=(Bus(name="Echo", devices=(Device(type="delay", params={"time": "1/8d"}),
+                                         Device(type="bitcrush", params={
+                                             "bits": 6.0, "rate_hz": 11025.0,
+                                             "dither": True}))),),
     )
 
 

@@ -244,6 +244,8 @@ BUILTIN_MODULES: list[str] = [
     "mixdown.dsp.effects.modulation",
     "mixdown.dsp.effects.utility",
     "mixdown.dsp.effects.vst3",
+    "mixdown.dsp.effects.filter",
+    "mixdown.dsp.effects.lofi",
     "mixdown.dsp.instruments.synth",
     "mixdown.dsp.instruments.fm",
     "mixdown.dsp.instruments.drums",
