@@ -22,7 +22,14 @@ from mixdown.core.names import closest
 from mixdown.core.targets import TargetTable
 from mixdown.core.time import SongMapError, seconds_to_frames, song_maps
 from mixdown.core.units import db_to_gain
-from mixdown.dsp.base import DEVICES, DeviceInfo, Param, device_info, load_builtin_devices
+from mixdown.dsp.base import (
+    DEVICES,
+    DeviceInfo,
+    Param,
+    create_device,
+    device_info,
+    load_builtin_devices,
+)
 from mixdown.dsp.instruments.drums import DRUM_NOTES
 from mixdown.io.audio import FORMATS
 from mixdown.io.catalog import AssetCatalog
@@ -308,6 +315,16 @@ class _Resolver:
             ok = False
         return dict(d.params) if ok else None
 
+    def _constructs(self, d: Device, params: dict[str, Any], path: Path_) -> bool:
+        """Rules between an effect's parameters that their specs cannot say (a filter slope of
+        12 or 24 dB/oct...): the effect is built once here, so they name the file and line."""
+        try:
+            create_device(d.type, dict(params), kind="effect")
+        except MixdownError as exc:
+            self.problems.add(path, str(exc))
+            return False
+        return True
+
     def _devices(self, path: Path_, ch: Channel | Master) -> tuple[ResolvedDevice, ...]:
         out = []
         for j, d in enumerate(ch.devices):
@@ -316,7 +333,7 @@ class _Resolver:
             if info is None:
                 continue
             params = self._params(d, info, dpath)
-            if params is None:
+            if params is None or not self._constructs(d, params, dpath):
                 continue
             sc = d.params.get("sidechain")
             out.append(ResolvedDevice(j, d.type, self.where.place(dpath), params, d.bypass,

@@ -30,6 +30,7 @@ from mixdown.resolve import (
     Span,
     Volume,
     check_project,
+    open_project,
     resolve_project,
 )
 from signals import write_wav
@@ -228,3 +229,16 @@ def test_each_file_is_decoded_once_for_a_check_and_a_render(tmp_path: Path) -> N
     assert np.abs(audio).max() > 0.1
     render_audio(tmp_path)
     assert catalog_mod.decode_count() - before == 2  # kept for the process
+
+
+def test_a_rule_between_an_effects_parameters_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "song.toml").write_text(
+        '[song]\ntempo = 120\n\n[[track]]\nname = "Pad"\n'
+        'instrument = { type = "synth" }\n'
+        'devices = [{ type = "filter", slope_db = 18 }]\n'
+        'clips = [{ start = 0, notes = [["C4", 0, 1]] }]\n')
+    with pytest.raises(ProjectProblems) as info:
+        open_project(tmp_path)
+    text = str(info.value)
+    assert "song.toml:7: " in text, text
+    assert "slope_db must be 12 or 24" in text
