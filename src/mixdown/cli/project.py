@@ -46,7 +46,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
-        """Load and validate PROJECT without writing anything."""
+        """Load and validate PROJECT (or a .mid file) without writing anything."""
+        from mixdown.cli.interchange import is_midi_path, print_import
+
+        if is_midi_path(project):  # a MIDI file: read and map it as import would
+            from mixdown.services.interchange import check_midi
+
+            mr = check_midi(project)
+            print_json(mr.as_dict()) if json_out else print_import(mr, verb="ok")
+            return
         from mixdown.services.project import check_project
 
         r = check_project(project)
