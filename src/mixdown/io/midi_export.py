@@ -1,4 +1,4 @@
-"""A project's instrument tracks as a format-1 Standard MIDI File (written with mido).
+"""A project's instrument tracks as a format-1 Standard MIDI File.
 
 Track 1 holds the tempo map, time signatures and markers (as marker events); each
 instrument track with notes becomes one MIDI track with its name, one program change
@@ -7,22 +7,30 @@ note the render would play: patterns expanded (with swing) to the clip length, c
 ``start`` and ``transpose`` applied, notes cut at the clip end as the engine cuts them.
 Drums go to channel 10, the other tracks to channels 1-9, 11-16 in order (shared again
 after the fifteenth). Tempo ramps become tempo steps every sixteenth note whose times
-match the ramp's at every step.
+match the ramp's at every step. The bytes come from :mod:`mixdown.io.smf_write`.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-import mido
+import numpy as np
 
 from mixdown.core.time import MeterMap, TempoMap, parse_position, song_maps
 from mixdown.core.units import db_to_gain
 from mixdown.io.gm import DRUM_CHANNEL, is_drums, program_for
+from mixdown.io.smf import read_smf
+from mixdown.io.smf_write import (
+    channel_message,
+    meta_tempo,
+    meta_text,
+    meta_time_signature,
+    note_events,
+    smf_bytes,
+    track_chunk,
+)
 from mixdown.model.project import PATTERN_CHARS, Clip, Project, Track
 
 DEFAULT_TICKS_PER_BEAT = 480
@@ -89,9 +97,8 @@ def project_to_midi(project: Project, root: Path, *,
         if notes:
             parts.append((track, notes))
     tpb = ticks_per_beat or _resolution(resolutions, parts)
-    mf = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor, n_tempo, n_sig, n_mark = _conductor(project, meter, tempo, tpb)
-    mf.tracks.append(conductor)
+    chunks = [conductor]
     exported = []
     melodic = [c for c in range(16) if c != DRUM_CHANNEL]
     k = 0
@@ -105,12 +112,10 @@ def project_to_midi(project: Project, root: Path, *,
                 skipped.append("more than 15 melodic tracks: later ones share MIDI channels")
             k += 1
         program = program_for(track.instrument)
-        mf.tracks.append(_track(track, notes, channel, program, tpb))
+        chunks.append(_track(track, notes, channel, program, tpb))
         exported.append(ExportedTrack(track.name, channel + 1, program, len(notes)))
-    buf = io.BytesIO()
-    mf.save(file=buf)
-    return MidiExport(buf.getvalue(), tpb, tuple(exported), sum(t.notes for t in exported),
-                      n_tempo, n_sig, n_mark, tuple(skipped))
+    return MidiExport(smf_bytes(1, tpb, chunks), tpb, tuple(exported),
+                      sum(t.notes for t in exported), n_tempo, n_sig, n_mark, tuple(skipped))
 
 
 def _clip_notes(clip: Clip, meter: MeterMap, tempo: TempoMap, root: Path,
@@ -143,17 +148,16 @@ def _clip_notes(clip: Clip, meter: MeterMap, tempo: TempoMap, root: Path,
                                     PATTERN_CHARS[ch]))
     else:
         notes = clip.notes
-        if clip.midi:
-            from mixdown.io.assets import resolve_asset
-            from mixdown.io.midi import read_midi_notes
-
-            path = resolve_asset(root, clip.midi, "clip")
-            notes = read_midi_notes(path)
-            with path.open("rb") as f:
-                head = f.read(14)
-            resolutions.add(struct.unpack_from(">H", head, 12)[0])
         raw = [(start + n.start, start + n.start + n.length, n.pitch + clip.transpose,
                 n.velocity) for n in notes]
+        if clip.midi:
+            from mixdown.io.assets import resolve_asset
+
+            smf = read_smf(resolve_asset(root, clip.midi, "clip"), as_clip=True)
+            resolutions.add(smf.ticks_per_beat)
+            tpq = smf.ticks_per_beat
+            raw = [(start + s / tpq, start + e / tpq, p + clip.transpose, v)
+                   for part in smf.parts for s, e, p, v in part.notes.tolist()]
     end = math.inf if length is None else start + length
     return [(s, min(e, end), p, v) for s, e, p, v in raw if s < end - 1e-9 and 0 <= p <= 127]
 
@@ -170,8 +174,8 @@ def _resolution(resolutions: set[int],
 
 
 def _conductor(project: Project, meter: MeterMap, tempo: TempoMap, tpb: int
-               ) -> tuple[mido.MidiTrack, int, int, int]:
-    events: list[tuple[int, int, mido.MetaMessage]] = []
+               ) -> tuple[bytes, int, int, int]:
+    events: list[tuple[int, bytes]] = [(0, meta_text(0x03, project.song.title))]
     points = tempo.points
     for i, p in enumerate(points):
         nxt = points[i + 1] if i + 1 < len(points) else None
@@ -180,54 +184,36 @@ def _conductor(project: Project, meter: MeterMap, tempo: TempoMap, tpb: int
             while b < nxt.beat - 1e-9:
                 b1 = min(b + _RAMP_STEP_BEATS, nxt.beat)
                 dt = tempo.beats_to_seconds(b1) - tempo.beats_to_seconds(b)
-                events.append((round(b * tpb), 0, mido.MetaMessage(
-                    "set_tempo", tempo=round(dt * 1e6 / (b1 - b)))))
+                events.append((round(b * tpb), meta_tempo(round(dt * 1e6 / (b1 - b)))))
                 b = b1
         else:  # a step (or the end of a ramp): this tempo from here on
-            events.append((round(p.beat * tpb), 0, mido.MetaMessage(
-                "set_tempo", tempo=round(60_000_000 / p.bpm))))
-    n_tempo = len(events)
-    for s in meter.signatures:
-        events.append((round(meter.bar_beat_to_beats(s.bar, 1) * tpb), 1, mido.MetaMessage(
-            "time_signature", numerator=s.numerator, denominator=s.denominator)))
+            events.append((round(p.beat * tpb), meta_tempo(round(60_000_000 / p.bpm))))
+    n_tempo = len(events) - 1
+    for sig in meter.signatures:
+        events.append((round(meter.bar_beat_to_beats(sig.bar, 1) * tpb),
+                       meta_time_signature(sig.numerator, sig.denominator)))
     markers = sorted((parse_position(m.at, meter, tempo), m.name) for m in project.markers)
     for beats, name in markers:
-        events.append((round(beats * tpb), 2, mido.MetaMessage("marker", text=name)))
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=project.song.title, time=0))
-    prev = 0
-    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(msg.copy(time=tick - prev))
-        prev = tick
-    return track, n_tempo, len(meter.signatures), len(markers)
+        events.append((round(beats * tpb), meta_text(0x06, name)))
+    return track_chunk(events), n_tempo, len(meter.signatures), len(markers)
 
 
 def _track(track: Track, notes: list[tuple[float, float, int, int]], channel: int,
-           program: int | None, tpb: int) -> mido.MidiTrack:
-    out = mido.MidiTrack()
-    out.append(mido.MetaMessage("track_name", name=track.name, time=0))
+           program: int | None, tpb: int) -> bytes:
+    meta = [(0, meta_text(0x03, track.name))]
     if program is not None:
-        out.append(mido.Message("program_change", channel=channel, program=program, time=0))
+        meta.append((0, channel_message(0xC0, channel, program)))
     if track.volume_db != 0:  # the GM curve: dB = 40 log10(v / 127)
         value = round(127 * db_to_gain(track.volume_db / 2))
-        out.append(mido.Message("control_change", channel=channel, control=7,
-                                value=max(0, min(127, value)), time=0))
+        meta.append((0, channel_message(0xB0, channel, 7, max(0, min(127, value)))))
     if track.pan != 0:
         value = round(64 + track.pan * (64 if track.pan < 0 else 63))
-        out.append(mido.Message("control_change", channel=channel, control=10,
-                                value=max(0, min(127, value)), time=0))
-    events = []
-    for s, e, p, v in notes:
-        on, off = round(s * tpb), round(e * tpb)
-        events.append((on, 1, 0x90 | channel, p, v))
-        events.append((max(off, on + 1), 0, 0x80 | channel, p, 0))
-    events.sort()
-    prev = 0
-    from_bytes = mido.Message.from_bytes
-    for tick, _, status, d1, d2 in events:
-        out.append(from_bytes([status, d1, d2], time=tick - prev))
-        prev = tick
-    return out
+        meta.append((0, channel_message(0xB0, channel, 10, max(0, min(127, value)))))
+    arr = np.array([(round(s * tpb), round(e * tpb), p, v) for s, e, p, v in notes],
+                   dtype=np.int64).reshape(-1, 4)
+    arr[:, 1] = np.maximum(arr[:, 1], arr[:, 0] + 1)
+    ticks, msgs = note_events(arr, channel)
+    return track_chunk(meta, ticks, msgs)
 
 
 __all__ = ["DEFAULT_TICKS_PER_BEAT", "ExportedTrack", "MidiExport", "project_to_midi"]

@@ -20,13 +20,11 @@ sysex) is listed in :attr:`MidiImport.dropped`, never dropped silently.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-import mido
 import numpy as np
 from numpy.typing import NDArray
 
@@ -34,6 +32,13 @@ from mixdown.core.units import gain_to_db
 from mixdown.dsp.instruments.drums import GM_DRUMS
 from mixdown.io.gm import DRUM_CHANNEL, GM_PROGRAMS, instrument_for
 from mixdown.io.smf import Smf, SmfPart
+from mixdown.io.smf_write import (
+    channel_message,
+    meta_text,
+    note_events,
+    smf_bytes,
+    track_chunk,
+)
 from mixdown.model.project import (
     MASTER,
     AutomationLane,
@@ -277,34 +282,11 @@ def _part_losses(part: SmfPart, name: str, dropped: list[str]) -> None:
 def clip_file_bytes(notes: NDArray[np.int64], ticks_per_beat: int, name: str,
                     program: int | None, channel: int) -> bytes:
     """A format-0 MIDI clip file holding ``notes`` ((n, 4): start, end, pitch, velocity ticks)."""
-    events: list[tuple[int, int, int, int, int]] = []  # tick, order, status, data1, data2
-    on = 0x90 | channel
-    off = 0x80 | channel
-    for s, e, p, v in notes.tolist():
-        events.append((s, 1, on, p, v))
-        events.append((e, 0, off, p, 0))  # a note-off sorts before a note-on at one tick
-    events.sort()
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=name, time=0))
+    meta = [(0, meta_text(0x03, name))]
     if program is not None:
-        track.append(mido.Message("program_change", channel=channel, program=program, time=0))
-    track.extend(_messages(events))
-    mf = mido.MidiFile(type=0, ticks_per_beat=ticks_per_beat)
-    mf.tracks.append(track)
-    buf = io.BytesIO()
-    mf.save(file=buf)
-    return buf.getvalue()
-
-
-def _messages(events: list[tuple[int, int, int, int, int]]) -> list[mido.Message]:
-    """Channel messages with delta times, built without mido's per-message checks."""
-    out = []
-    prev = 0
-    from_bytes = mido.Message.from_bytes
-    for tick, _, status, d1, d2 in events:
-        out.append(from_bytes([status, d1, d2], time=tick - prev))
-        prev = tick
-    return out
+        meta.append((0, channel_message(0xC0, channel, program)))
+    ticks, msgs = note_events(notes, channel)
+    return smf_bytes(0, ticks_per_beat, [track_chunk(meta, ticks, msgs)])
 
 
 __all__ = ["INLINE_NOTES_MAX", "ImportedTrack", "MidiImport", "clip_file_bytes",

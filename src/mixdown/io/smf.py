@@ -35,6 +35,9 @@ The parser stops counting as soon as the limit is passed, so a larger file is re
 bounded time and memory.
 """
 
+MAX_CLIP_NOTES = 1_000_000
+"""Refuse MIDI clip files with more notes than this."""
+
 MAX_BPM = 999.0
 """The fastest tempo a project holds (``[song] tempo`` <= 999)."""
 
@@ -87,10 +90,15 @@ class Smf:
     notes: int
     ignored: dict[str, int] = field(default_factory=dict)
     """Events without a place in a project, by kind (``"aftertouch"``, ``"sysex"`` ...)."""
+    as_clip: bool = False
 
 
-def read_smf(path: str | Path) -> Smf:
+def read_smf(path: str | Path, *, as_clip: bool = False) -> Smf:
     """Parse a Standard MIDI File (format 0, 1 or 2, ticks-per-quarter-note timing).
+
+    With ``as_clip`` the file is read as a project's MIDI clip is played: tempo and
+    time-signature events are skipped unchecked, the sustain pedal is not applied, and
+    up to :data:`MAX_CLIP_NOTES` notes are allowed.
 
     Raises
     ------
@@ -111,13 +119,13 @@ def read_smf(path: str | Path) -> Smf:
     except OSError as exc:
         raise FormatError(f"{p}: cannot read the file ({exc.strerror or exc})", p) from exc
     try:
-        return _parse(p, data)
+        return _parse(p, data, as_clip)
     except _Bad as exc:
         raise FormatError(f"{p}: not a valid MIDI file ({exc}, at byte {exc.offset})",
                           p) from None
 
 
-def _parse(path: Path, data: bytes) -> Smf:
+def _parse(path: Path, data: bytes, as_clip: bool) -> Smf:
     if len(data) < 14 or data[:4] != b"MThd":
         raise _Bad("no MThd header; this is not a Standard MIDI File", 0)
     (header_len,) = struct.unpack_from(">I", data, 4)
@@ -130,7 +138,7 @@ def _parse(path: Path, data: bytes) -> Smf:
         raise _Bad("SMPTE time code has no beats; export with ticks per quarter note", 12)
     if division == 0:
         raise _Bad("ticks per quarter note is 0", 12)
-    smf = Smf(path, fmt, division, [], [], [], [], [], 0, 0)
+    smf = Smf(path, fmt, division, [], [], [], [], [], 0, 0, as_clip=as_clip)
     pos = 8 + header_len
     found = 0
     while pos < len(data):
@@ -175,7 +183,8 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
     pedal: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     bends: dict[int, int] = defaultdict(int)
     ignored = smf.ignored
-    limit = MAX_IMPORT_NOTES - smf.notes
+    most = MAX_CLIP_NOTES if smf.as_clip else MAX_IMPORT_NOTES
+    limit = most - smf.notes
     count = 0
     while pos < end:
         b = data[pos]
@@ -224,7 +233,7 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
             if kind == 0x90 and a2:
                 count += 1
                 if count > limit:
-                    raise _Bad(f"more than {MAX_IMPORT_NOTES} notes (the import limit)", pos)
+                    raise _Bad(f"more than {most} notes (the limit)", pos)
                 held[ch << 7 | a1].append((tick, a2))
             elif kind == 0x90 or kind == 0x80:
                 q = held.get(ch << 7 | a1)
@@ -260,7 +269,8 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
             pos += length
             if meta == 0x2F:
                 break
-            _meta(meta, body, at, tick, index, smf)
+            if not smf.as_clip:
+                _meta(meta, body, at, tick, index, smf)
             if meta == 0x03 and not name:
                 name = _text(body)
             continue
@@ -328,7 +338,7 @@ def _collect_parts(smf: Smf, index: int, name: str,
     for ch in np.unique(arr[:, 4]).tolist():
         notes = arr[arr[:, 4] == ch][:, :4]
         sustained = 0
-        if pedal.get(ch):
+        if pedal.get(ch) and not smf.as_clip:
             notes, sustained = _sustain(notes, pedal[ch], end_tick)
         notes = notes[np.lexsort((notes[:, 1], notes[:, 2], notes[:, 0]))]
         progs = programs.get(ch, [])
@@ -374,4 +384,4 @@ def _sustain(notes: NDArray[np.int64], changes: list[tuple[int, bool]],
     return out, int(np.count_nonzero(new_end > ends))
 
 
-__all__ = ["MAX_IMPORT_NOTES", "MAX_SMF_BYTES", "Smf", "SmfPart", "read_smf"]
+__all__ = ["MAX_CLIP_NOTES", "MAX_IMPORT_NOTES", "MAX_SMF_BYTES", "Smf", "SmfPart", "read_smf"]

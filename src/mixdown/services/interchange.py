@@ -2,8 +2,9 @@
 
 Import reads and maps the whole file before anything is written; the project is then
 built in a hidden folder beside the output, saved with the project's own atomic save
-(:func:`mixdown.io.project_save.save_project`), loaded back through the normal loader, and
-only then moved into place. A failure at any step leaves the output folder as it was.
+(:func:`mixdown.io.project_save.save_project`, which checks that the text reads back as
+the same project), and only then moved into place. A failure at any step leaves the
+output folder as it was.
 """
 
 from __future__ import annotations
@@ -135,15 +136,13 @@ def _check_output(src: Path, out: Path, force: bool) -> None:
 
 
 def _write_project(imp: MidiImport, folder: Path) -> None:
-    from mixdown.io.project import load_project
     from mixdown.io.project_save import save_project
 
     for sub in PROJECT_FOLDERS:
         (folder / sub).mkdir()
     for rel, data in imp.files.items():
         (folder / rel).write_bytes(data)
-    save_project(imp.project, folder / "song.toml")
-    load_project(folder)  # the normal loader and checks accept it, or nothing is moved
+    save_project(imp.project, folder / "song.toml")  # reads the text back: the same project
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:
