@@ -77,3 +77,25 @@ __all__ = [
     "Project", "RenderError", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
     "load", "render", "render_audio", "save",
 ]
+
+
+# -- MIDI interchange (services.interchange) -----------------------------------------------
+
+
+def import_midi(source: str | Path, output: str | Path, *, force: bool = False) -> Any:
+    """Make a project folder from a MIDI file; see
+    :func:`mixdown.services.interchange.import_midi`."""
+    from mixdown.services.interchange import import_midi as _import_midi
+
+    return _import_midi(source, output, force=force)
+
+
+def export_midi(project: Project | str | Path, output: str | Path, **options: Any) -> Any:
+    """Write a project's instrument tracks as a MIDI file; see
+    :func:`mixdown.services.interchange.export_midi` (``root``, ``ticks_per_beat``)."""
+    from mixdown.services.interchange import export_midi as _export_midi
+
+    return _export_midi(project, output, **options)
+
+
+__all__ += ["export_midi", "import_midi"]

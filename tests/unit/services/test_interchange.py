@@ -84,7 +84,7 @@ def test_round_trip_keeps_notes_tempi_meter_markers_programs(tmp_path: Path) -> 
     assert out.ticks_per_beat == 384  # the clip file's own resolution
     first, second = read_smf(src), read_smf(tmp_path / "out.mid")
     _same_music(first, second)
-    again = import_midi(tmp_path / "out.mid", tmp_path / "proj2")
+    again = mixdown.import_midi(tmp_path / "out.mid", tmp_path / "proj2")  # the top-level API
     assert again.notes == report.notes == sum(len(p.notes) for p in first.parts)
     assert mixdown.load(tmp_path / "proj2") == mixdown.load(tmp_path / "proj")
 
