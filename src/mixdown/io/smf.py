@@ -331,9 +331,16 @@ def _collect_parts(smf: Smf, index: int, name: str,
                    programs: dict[int, list[int]], volume: dict[int, list[tuple[int, int]]],
                    pan: dict[int, list[tuple[int, int]]],
                    pedal: dict[int, list[tuple[int, bool]]], bends: dict[int, int]) -> None:
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 5)
+    with_notes = set(np.unique(arr[:, 4]).tolist())
+    orphans = sum(len(events.get(ch, ())) for events in (programs, volume, pan, pedal)
+                  for ch in events if ch not in with_notes)
+    orphans += sum(n for ch, n in bends.items() if ch not in with_notes)
+    if orphans:  # a channel's controllers only reach the notes in their own track
+        kind = "program, controller and pitch-bend events on a channel with no notes in its track"
+        smf.ignored[kind] = smf.ignored.get(kind, 0) + orphans
     if not pairs:
         return
-    arr = np.array(pairs, dtype=np.int64)
     arr[:, 1] = np.maximum(arr[:, 1], arr[:, 0] + 1)  # a zero-length note lasts one tick
     for ch in np.unique(arr[:, 4]).tolist():
         notes = arr[arr[:, 4] == ch][:, :4]

@@ -160,3 +160,13 @@ def test_too_many_notes_is_refused_early(tmp_path: Path) -> None:
     path = many_notes_file(tmp_path / "huge.mid", 1_000_000)
     with pytest.raises(FormatError, match=f"more than {MAX_IMPORT_NOTES} notes"):
         read_smf(path)
+
+
+def test_controllers_without_notes_are_reported(tmp_path: Path) -> None:
+    mixer = [Msg("control_change", channel=0, control=7, value=20),
+             Msg("program_change", channel=0, program=40)]
+    notes = [Msg("note_on", note=60), Msg("note_off", note=60, time=480)]
+    imp = _import(write_mido(tmp_path / "m.mid", [mixer, notes]))
+    assert imp.project.tracks[0].volume_db == 0.0  # CC7 of another track does not apply
+    assert any(d.startswith("2 program, controller and pitch-bend events on a channel with "
+                            "no notes") for d in imp.dropped), imp.dropped
