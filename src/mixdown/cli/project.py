@@ -53,7 +53,10 @@ def register(app: typer.Typer) -> None:
             from mixdown.services.interchange import check_midi
 
             mr = check_midi(project)
-            print_json(mr.as_dict()) if json_out else print_import(mr, verb="ok")
+            if json_out:
+                print_json({"file": str(project), "ok": True, **mr.as_dict()})
+            else:
+                print_import(mr, verb="ok")
             return
         from mixdown.services.project import check_project
 

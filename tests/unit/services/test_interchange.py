@@ -190,3 +190,18 @@ def test_output_folder_rules(tmp_path: Path) -> None:
     empty.mkdir()
     import_midi(src, empty)
     assert (empty / "song.toml").is_file() and (empty / "midi").is_dir()
+
+
+@pytest.mark.slow
+def test_a_300k_note_file_imports_whole(tmp_path: Path) -> None:
+    # the figure (about 2 s) is measured by benchmarks/bench_midi.py, not asserted here
+    src = many_notes_file(tmp_path / "big.mid", 300_000)
+    report = import_midi(src, tmp_path / "big")
+    assert report.notes == 300_000 and len(report.tracks) == 8
+    from mixdown.io.midi import read_midi_notes
+
+    first = read_midi_notes(tmp_path / "big" / str(report.tracks[0].midi_file))
+    source = read_smf(src).parts[0].notes
+    assert [(n.start, n.length, n.pitch, n.velocity) for n in first[:1000]] == [
+        (s / 480, (e - s) / 480, p, v) for s, e, p, v in source[:1000].tolist()]
+    assert len(first) == 300_000 // 8
