@@ -154,12 +154,10 @@ def _song(smf: Smf, title: str | None, dropped: list[str]) -> tuple[Song, int, i
     start_uspq = tempos.pop(0, 500_000)  # MIDI's default: 120 bpm
     tempo_map = tuple(TempoPoint(at=t / tpb, bpm=60_000_000 / u) for t, u in sorted(tempos.items()))
     signature, changes = _signatures(smf, dropped)
-    if title is None:
-        named = [n for n in smf.track_names if n]
-        first_has_notes = any(p.track == 0 for p in smf.parts)
-        title = (smf.track_names[0] if smf.track_names and smf.track_names[0]
-                 and (smf.format == 0 or not first_has_notes) else
-                 (named[0] if smf.format == 0 and named else smf.path.stem))
+    if title is None:  # the name of a format-0 track or of a conductor track, else the file's
+        first = smf.track_names[0] if smf.track_names else ""
+        conductor = not any(p.track == 0 for p in smf.parts)
+        title = first if first and (smf.format == 0 or conductor) else smf.path.stem
     song = Song(title=title or "Untitled", tempo=60_000_000 / start_uspq,
                 time_signature=signature, tempo_map=tempo_map, time_signatures=changes)
     return song, len(tempo_map) + 1, len(changes) + 1
