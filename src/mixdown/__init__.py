@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from mixdown.core.targets import Target
     from mixdown.services.analyze import Analysis
     from mixdown.services.deliver import DeliveryReport, TargetDelivery
+    from mixdown.services.interchange import ExportReport, ImportReport
     from mixdown.services.master import (
         AlbumReport,
         AlbumTrackReport,
@@ -76,7 +77,8 @@ _LAZY = {
     "TargetDelivery": "mixdown.services.deliver", "AlbumReport": "mixdown.services.master",
     "AlbumTrackReport": "mixdown.services.master", "ConvertReport": "mixdown.services.master",
     "MasterReport": "mixdown.services.master", "RenderReport": "mixdown.services.render",
-    "StemsMode": "mixdown.services.render",
+    "StemsMode": "mixdown.services.render", "ImportReport": "mixdown.services.interchange",
+    "ExportReport": "mixdown.services.interchange",
 }
 
 
@@ -404,13 +406,111 @@ def deliver(
                            force=force, root=root, progress=progress)
 
 
+def import_midi(source: str | Path, output: str | Path, *, force: bool = False) -> ImportReport:
+    """Make a project folder from a Standard MIDI File (format 0, 1 or 2).
+
+    Tracks (or channels) become tracks with their notes, tempo changes and time signatures
+    the song's maps, markers its sections, programs the closest built-in instruments, CC7 and
+    CC10 volume and pan; what has no place in a project is listed in ``dropped``
+    (docs/interchange.md).
+
+    Parameters
+    ----------
+    source : Path
+        The ``.mid`` file.
+    output : Path
+        The project folder to create (refused if it holds files, unless ``force``).
+    force : bool
+        Replace the files of an existing non-empty folder.
+
+    Returns
+    -------
+    ImportReport
+    """
+    from mixdown.services.interchange import import_midi as _import_midi
+
+    return _import_midi(source, output, force=force)
+
+
+def export_midi(project: Project | str | Path, output: str | Path, *,
+                root: str | Path | None = None,
+                ticks_per_beat: int | None = None) -> ExportReport:
+    """Write a project's instrument tracks as a format-1 MIDI file (atomically).
+
+    Parameters
+    ----------
+    project : Project or Path
+        A loaded project, a project folder or its ``song.toml``.
+    output : Path
+        The ``.mid`` file to write.
+    root : Path, optional
+        The folder its MIDI clip files resolve against (default: the project's own).
+    ticks_per_beat : int, optional
+        MIDI resolution (default: that of the project's MIDI clips, else 480).
+
+    Returns
+    -------
+    ExportReport
+    """
+    from mixdown.services.interchange import export_midi as _export_midi
+
+    return _export_midi(project, output, root=root, ticks_per_beat=ticks_per_beat)
+
+
 __all__ = [
-    "AlbumReport", "AlbumTrackReport", "Analysis", "AutomationLane", "AutomationPoint", "Bus",
-    "Clip", "ConvertReport", "DeliveryReport", "Device", "FormatError", "Marker", "Master",
-    "MasterReport", "MixdownError", "MixdownWarning", "ModelError", "Note", "ParameterError",
-    "Position", "Project", "QCResult", "RenderError", "RenderReport", "Send", "Song",
-    "StemsMode", "Target", "TargetDelivery", "TempoPoint", "TimeSignatureChange", "Track",
-    "__version__", "add_track", "analyze", "convert", "deliver", "load", "master",
-    "master_album", "project_root", "remove_track", "render", "render_audio",
-    "replace_track", "save", "with_bus", "with_master", "with_song", "with_track",
+    "AlbumReport",
+    "AlbumTrackReport",
+    "Analysis",
+    "AutomationLane",
+    "AutomationPoint",
+    "Bus",
+    "Clip",
+    "ConvertReport",
+    "DeliveryReport",
+    "Device",
+    "ExportReport",
+    "FormatError",
+    "ImportReport",
+    "Marker",
+    "Master",
+    "MasterReport",
+    "MixdownError",
+    "MixdownWarning",
+    "ModelError",
+    "Note",
+    "ParameterError",
+    "Position",
+    "Project",
+    "QCResult",
+    "RenderError",
+    "RenderReport",
+    "Send",
+    "Song",
+    "StemsMode",
+    "Target",
+    "TargetDelivery",
+    "TempoPoint",
+    "TimeSignatureChange",
+    "Track",
+    "__version__",
+    "add_track",
+    "analyze",
+    "convert",
+    "deliver",
+    "export_midi",
+    "import_midi",
+    "load",
+    "master",
+    "master_album",
+    "project_root",
+    "remove_track",
+    "render",
+    "render_audio",
+    "replace_track",
+    "save",
+    "with_bus",
+    "with_master",
+    "with_song",
+    "with_track",
 ]
+

@@ -48,6 +48,7 @@ COMMAND_MODULES = [
     "mixdown.cli.project",  # new, check, info, render
     "mixdown.cli.analyze",  # analyze
     "mixdown.cli.master",  # master, convert, deliver
+    "mixdown.cli.interchange",  # import, export (MIDI)
 ]
 
 

@@ -59,8 +59,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
-        """Load and validate PROJECT without writing anything."""
+        """Load and validate PROJECT (or a .mid file) without writing anything."""
+        from mixdown.cli.interchange import is_midi_path, print_import
         from mixdown.core.errors import MixdownError
+
+        if is_midi_path(project):  # a MIDI file: read and map it as import would
+            from mixdown.services.interchange import check_midi
+
+            mr = check_midi(project)
+            if json_out:
+                print_json({"file": str(project), "ok": True, **mr.as_dict()})
+            else:
+                print_import(mr, verb="ok")
+            return
         from mixdown.services.project import check_project
 
         try:
