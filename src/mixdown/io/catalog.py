@@ -147,7 +147,9 @@ class AssetCatalog:
         if info is not None:
             return info
         info = audio_info(path)
-        if info.frames * info.channels <= KEEP_SAMPLES:
+        if _plain_pcm(info):
+            pass  # integers in an uncompressed file: every frame reads, none can be NaN
+        elif info.frames * info.channels <= KEEP_SAMPLES:
             _decoded(path, info)
         else:
             _MEMO.decodes += 1
@@ -204,6 +206,15 @@ class AssetCatalog:
             if y.shape[0]:
                 w.write(np.ascontiguousarray(y.T))
         return out
+
+
+_PLAIN_CONTAINERS = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64"})
+
+
+def _plain_pcm(info: AudioInfo) -> bool:
+    """Uncompressed integer PCM: decoding cannot fail and no sample can be NaN or infinite,
+    so the full scan is skipped (a session's stems are checked in no time)."""
+    return info.format in _PLAIN_CONTAINERS and info.subtype.startswith("PCM_")
 
 
 def decode_count() -> int:
