@@ -28,7 +28,7 @@ from mixdown.services.render import render_project
 from mixdown.warmup import kernel_stats
 
 demo, out = Path(sys.argv[1]), Path(sys.argv[2])
-render_project(demo, out / "chorus.wav", section="Chorus", stems=True)
+render_project(demo, out / "chorus.wav", section="Chorus", stems=True, cache=False)
 master_file(out / "chorus.wav", out / "master.wav", target="spotify")
 analyze_file(out / "master.wav", series=True)
 print(json.dumps([[k.name, k.signatures, k.hits, k.misses] for k in kernel_stats()]))

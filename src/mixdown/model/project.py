@@ -222,8 +222,12 @@ class Clip(Spec):
         kind = self.kind
         wrong = (NOTE_CLIP_KEYS if kind == "audio" else AUDIO_CLIP_KEYS if kind == "notes"
                  else ())
-        given = [k for k in wrong if k in self.model_fields_set]
-        if self.pattern is not None and "transpose" in self.model_fields_set:
+        # A key counts when set to something other than its default (a dumped and
+        # re-validated clip carries every key at its default: that is no mistake).
+        fields = type(self).model_fields
+        given = [k for k in wrong
+                 if k in self.model_fields_set and getattr(self, k) != fields[k].default]
+        if self.pattern is not None and self.transpose != 0:
             given.append("transpose")
         if given:
             what = ("an audio clip" if kind == "audio" else

@@ -192,3 +192,18 @@ def test_valid_routing_and_lookups() -> None:
         p.track("Snare")
     with pytest.raises(ModelError, match="no section 'Chorus'; sections: Verse"):
         p.marker("Chorus")
+
+
+def test_a_dumped_project_validates_again_and_a_real_mistake_still_fails() -> None:
+    p = Project(tracks=(
+        Track(name="Keys", instrument=Device(type="synth"),
+              clips=(Clip(start=0, notes=(Note(pitch=60, start=0, length=1),), swing=0.2),)),
+        Track(name="Vox", clips=(Clip(start=0, file="a.wav", gain_db=-3),)),
+        Track(name="Kit", instrument=Device(type="drums"),
+              clips=(Clip(start=0, pattern={"kick": "x..."}),)),
+    ))
+    assert Project.model_validate(p.model_dump()) == p
+    with pytest.raises(ValidationError, match="gain_db: does nothing on a note clip"):
+        Clip(start=0, notes=(Note(pitch=60, start=0, length=1),), gain_db=-3)
+    with pytest.raises(ValidationError, match="transpose: does nothing on a drum pattern"):
+        Clip(start=0, pattern={"kick": "x..."}, transpose=2)
