@@ -331,6 +331,7 @@ def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, A
     _timed([*cached_cmd[:-1], str(clean), "--no-cache"])
     identical = out.read_bytes() == clean.read_bytes()
     clean.unlink()
+    clean.with_name(clean.name + ".qc.json").unlink(missing_ok=True)
     shutil.rmtree(nodes, ignore_errors=True)
     edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
     return {"filling_empty_cache": _spread(filling), "after_one_track_edit": _spread(edited),
