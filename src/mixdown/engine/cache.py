@@ -68,6 +68,20 @@ def _assets(spec: Any) -> Iterable[str]:
         yield from walk(d.params)
 
 
+UNCACHEABLE = frozenset({"vst3"})
+"""Device types whose output depends on more than the project says (a plug-in binary that can
+change on disk): their node, and every node it feeds, is never cached."""
+
+
+def cacheable(spec: Any) -> bool:
+    """Whether a track's or bus's signal depends only on what the project says."""
+    devices = list(getattr(spec, "devices", ()))
+    instrument = getattr(spec, "instrument", None)
+    if instrument is not None:
+        devices.append(instrument)
+    return not any(d.type in UNCACHEABLE for d in devices)
+
+
 MIX_FIELDS = frozenset({"name", "volume_db", "pan", "mute", "solo", "sends", "output"})
 """Channel settings applied after a node's signal (fader, pan, routing): they belong to the
 keys of the nodes it feeds, not to its own."""
@@ -118,8 +132,9 @@ def node_keys(project: Project, graph: RenderGraph, asset_id: AssetId) -> list[s
     for level in graph.levels:
         for i in level:
             node = nodes[i]
-            if node.kind == "master":
-                continue
+            if node.kind == "master" or not cacheable(specs[i]) or any(
+                    keys[d] is None for d in node.deps):
+                continue  # keys[i] stays None: rendered every time
             feeds = []
             for d in sorted(node.deps):
                 dep = nodes[d]

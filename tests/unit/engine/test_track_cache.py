@@ -176,3 +176,32 @@ def test_an_entry_of_the_wrong_length_is_never_read(tmp_path: Path) -> None:
     w.commit()
     assert cache.open("k", 2, 101) is None
     assert not (cache.folder / "k.c2.f32").exists()
+
+
+def test_a_plugin_node_and_what_it_feeds_are_never_cached(
+        demo: tuple[Path, Project, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VST3 plug-in can change on disk without the project changing: its track is rendered
+    every time, and so is every bus it feeds (shown here with the Kick's EQ standing in for a
+    plug-in, since no VST3 plug-in can be loaded on this machine)."""
+    from mixdown.engine import cache as cache_mod
+    from mixdown.model.project import Device
+
+    root, project, _ = demo
+    assert not cache_mod.cacheable(project.tracks[0].model_copy(
+        update={"devices": (Device(type="vst3", params={"path": "x.vst3"}),)}))
+    kick = next(t for t in project.tracks if t.name == "Kick")
+    graph = compile_project(project, SPEC, root=root)
+    names = [n.name for n in graph.nodes]
+    monkeypatch.setattr(cache_mod, "cacheable", lambda spec: spec is not kick)
+    keys = dict(zip(names, node_keys(project, graph, asset_identity(root)), strict=True))
+    assert keys["Kick"] is None and keys["Drums"] is None  # the Kick feeds the Drums bus
+    # what the Kick reaches (outputs, sends, the sidechains it keys) is never cached; the rest is
+    reached = {names.index("Kick")}
+    for level in graph.levels:
+        for i in level:
+            if graph.nodes[i].deps & reached:
+                reached.add(i)
+    for i, name in enumerate(names):
+        if graph.nodes[i].kind != "master":
+            assert (keys[name] is None) == (i in reached), name
+    assert keys["Kit"] is not None
