@@ -55,32 +55,18 @@ def true_peak_16x(audio: np.ndarray, taps_per_phase: int = 64, chunk: int = 1 <<
 
 def _master(audio: np.ndarray, **timing: float) -> dict[str, Any]:
     from mixdown.analysis.truepeak import true_peak_dbtp
-    from mixdown.mastering.normalize import MasterPlan, run_master_plan
+    from mixdown.mastering.normalize import MasterPlan, MemoryOutput, run_master_plan
 
-    chunks: list[np.ndarray] = []
-
-    class Sink:
-        def write(self, block: np.ndarray) -> None:
-            chunks.append(block.copy())
-
-        def close(self) -> None:
-            pass
-
-        def abort(self) -> None:
-            chunks.clear()
-
-    def new_sink() -> Sink:
-        chunks.clear()
-        return Sink()
+    output = MemoryOutput()
 
     def blocks() -> Any:
         return (audio[:, i:i + 65_536] for i in range(0, audio.shape[1], 65_536))
 
     plan = MasterPlan(target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP, **timing)
     t = time.perf_counter()
-    result = run_master_plan(plan, blocks, new_sink, sample_rate=SR, channels=2)
+    result = run_master_plan(plan, blocks, output, sample_rate=SR, channels=2)
     seconds = time.perf_counter() - t
-    out = np.concatenate(chunks, axis=1)
+    out = output.audio()
     return {
         "lufs": result.output_lufs,
         "reached": result.reached,

@@ -147,14 +147,14 @@ class AssetCatalog:
         if info is not None:
             return info
         info = audio_info(path)
-        if _plain_pcm(info):
-            pass  # integers in an uncompressed file: every frame reads, none can be NaN
-        elif info.frames * info.channels <= KEEP_SAMPLES:
-            _decoded(path, info)
-        else:
-            _MEMO.decodes += 1
-            for _ in iter_blocks(path, 1 << 16):  # streams and checks every sample
-                continue
+        # Integers in an uncompressed file need no scan: every frame reads, none is NaN.
+        if not _plain_pcm(info):
+            if info.frames * info.channels <= KEEP_SAMPLES:
+                _decoded(path, info)
+            else:
+                _MEMO.decodes += 1
+                for _ in iter_blocks(path, 1 << 16):  # streams and checks every sample
+                    continue
         if info.frames == 0:
             raise FormatError(f"{path}: the file holds no audio (0 frames)", path)
         _MEMO.checked[key] = info

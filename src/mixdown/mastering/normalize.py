@@ -63,6 +63,35 @@ class BlockSink(Protocol):
         """Drop a partial output."""
 
 
+class MemoryOutput:
+    """A master kept in memory (tests, benchmarks, notebooks): pass it where an output path or
+    sink factory goes; each pass it is asked for starts it afresh, so :meth:`audio` is the
+    pass that was written last, the one kept."""
+
+    def __init__(self) -> None:
+        self._blocks: list[AudioArray] = []
+
+    def __call__(self) -> MemoryOutput:
+        """A fresh sink for the next pass (this object, emptied)."""
+        self._blocks = []
+        return self
+
+    def write(self, block: AudioArray) -> None:
+        """Keep a copy of a float32 (channels, frames) block."""
+        self._blocks.append(block.copy())
+
+    def close(self) -> None:
+        """Nothing to finish: the blocks are already in memory."""
+
+    def abort(self) -> None:
+        """Drop what the pass wrote."""
+        self._blocks.clear()
+
+    def audio(self) -> AudioArray:
+        """The master, float32 (channels, frames)."""
+        return np.concatenate(self._blocks, axis=1)
+
+
 @dataclass(frozen=True, slots=True)
 class MasterResult:
     """What :func:`master_to_target` did and measured.

@@ -18,6 +18,7 @@ from mixdown.dsp.true_peak import TruePeakLimiter, limit
 from mixdown.mastering.normalize import (
     MasterPlan,
     MasterResult,
+    MemoryOutput,
     master_to_target,
     run_master_plan,
 )
@@ -40,34 +41,20 @@ def master(audio: np.ndarray, wrapper: bool = False, **plan: float
            ) -> tuple[np.ndarray, MasterResult]:
     """Master ``audio`` in memory (a callable source and a collecting sink), by
     :func:`run_master_plan` or (``wrapper``) by :func:`master_to_target`."""
-    chunks: list[np.ndarray] = []
-
-    class Sink:
-        def write(self, block: np.ndarray) -> None:
-            chunks.append(block.copy())
-
-        def close(self) -> None:
-            pass
-
-        def abort(self) -> None:
-            chunks.clear()
+    output = MemoryOutput()
 
     def blocks() -> Iterator[np.ndarray]:
         return (audio[:, i:i + 48_000] for i in range(0, audio.shape[1], 48_000))
 
-    def new_sink() -> Sink:
-        chunks.clear()
-        return Sink()
-
     if wrapper:
-        result = master_to_target(blocks, new_sink, target_lufs=TARGET_LUFS,
+        result = master_to_target(blocks, output, target_lufs=TARGET_LUFS,
                                   ceiling_dbtp=CEILING_DBTP, allowance_db=ALLOWANCE_DB,
                                   sample_rate=SR, channels=2, **plan)
-        return np.concatenate(chunks, axis=1), result
+        return output.audio(), result
     result = run_master_plan(MasterPlan(target_lufs=TARGET_LUFS, ceiling_dbtp=CEILING_DBTP,
                                         allowance_db=ALLOWANCE_DB, **plan),
-                             blocks, new_sink, sample_rate=SR, channels=2)
-    return np.concatenate(chunks, axis=1), result
+                             blocks, output, sample_rate=SR, channels=2)
+    return output.audio(), result
 
 
 def test_the_loop_is_dense_clipped_and_needs_about_4_db(loop: np.ndarray) -> None:

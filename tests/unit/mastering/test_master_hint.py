@@ -21,7 +21,13 @@ from mixdown.mastering.hint import (
     read_master_hint,
     write_master_hint,
 )
-from mixdown.mastering.normalize import MasterPlan, MasterResult, master_to_target, run_master_plan
+from mixdown.mastering.normalize import (
+    MasterPlan,
+    MasterResult,
+    MemoryOutput,
+    master_to_target,
+    run_master_plan,
+)
 from signals import dense_clipped_loop
 
 TARGET_LUFS = -14.0
@@ -42,30 +48,16 @@ def master(audio: np.ndarray, sr: int, hint: MasterHint | None = None
            ) -> tuple[np.ndarray, MasterResult, int]:
     """(master, result, limiter passes): every stream of the source after the one that
     measures its loudness is a gain + limiter pass."""
-    chunks: list[np.ndarray] = []
+    output = MemoryOutput()
     streams = [0]
-
-    class Sink:
-        def write(self, block: np.ndarray) -> None:
-            chunks.append(block.copy())
-
-        def close(self) -> None:
-            pass
-
-        def abort(self) -> None:
-            chunks.clear()
 
     def blocks() -> Iterator[np.ndarray]:
         streams[0] += 1
         return (audio[:, i:i + 30_000] for i in range(0, audio.shape[1], 30_000))
 
-    def new_sink() -> Sink:
-        chunks.clear()
-        return Sink()
-
-    result = run_master_plan(PLAN, blocks, new_sink, sample_rate=sr,
+    result = run_master_plan(PLAN, blocks, output, sample_rate=sr,
                              channels=audio.shape[0], hint=hint)
-    return np.concatenate(chunks, axis=1), result, streams[0] - 1
+    return output.audio(), result, streams[0] - 1
 
 
 def test_without_a_hint_it_takes_more_than_one_pass(dense: tuple[np.ndarray, int]) -> None:
