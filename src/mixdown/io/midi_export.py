@@ -31,7 +31,8 @@ from mixdown.io.smf_write import (
     smf_bytes,
     track_chunk,
 )
-from mixdown.model.project import PATTERN_CHARS, Clip, Project, Track
+from mixdown.model.notes import EPS, clip_length_beats, raw_notes
+from mixdown.model.project import Clip, Project, Track
 
 DEFAULT_TICKS_PER_BEAT = 480
 """Used when the project's own MIDI clip files do not agree on one resolution."""
@@ -120,46 +121,27 @@ def project_to_midi(project: Project, root: Path, *,
 
 def _clip_notes(clip: Clip, meter: MeterMap, tempo: TempoMap, root: Path,
                 resolutions: set[int]) -> list[tuple[float, float, int, int]]:
-    """(start, end beats in the song, pitch, velocity) of every note ``clip`` plays."""
+    """(start, end beats in the song, pitch, velocity) of every note ``clip`` plays: the
+    renderer's own definition (:mod:`mixdown.model.notes`), cut at the clip's end."""
     if clip.kind != "notes":
         return []
+    from mixdown.dsp.instruments.drums import DRUM_NOTES
+
     start = parse_position(clip.start, meter, tempo)
-    if clip.length is not None:
-        length: float | None = clip.length
-    elif clip.bars is not None:
-        length = meter.bars_to_beats(start, clip.bars)
-    else:
-        length = None
-    raw: list[tuple[float, float, int, int]] = []
-    if clip.pattern:
-        from mixdown.dsp.instruments.drums import DRUM_NOTES
+    length = clip_length_beats(clip, meter, start)
+    notes: list[tuple[float, float, int, int]] = [
+        (n.start, n.length, n.pitch, n.velocity) for n in clip.notes]
+    if clip.midi:
+        from mixdown.io.assets import resolve_asset
 
-        steps = {v: s.replace(" ", "").replace("|", "") for v, s in clip.pattern.items()}
-        period = max(len(s) for s in steps.values()) * clip.step
-        if length is None:
-            length = period
-        for voice, text in steps.items():
-            cycle = len(text) * clip.step
-            for r in range(math.ceil(length / cycle - 1e-9)):
-                for i, ch in enumerate(text):
-                    if PATTERN_CHARS[ch]:
-                        b = r * cycle + i * clip.step + (clip.swing * clip.step if i % 2 else 0)
-                        raw.append((start + b, start + b + clip.step, DRUM_NOTES[voice],
-                                    PATTERN_CHARS[ch]))
-    else:
-        notes = clip.notes
-        raw = [(start + n.start, start + n.start + n.length, n.pitch + clip.transpose,
-                n.velocity) for n in notes]
-        if clip.midi:
-            from mixdown.io.assets import resolve_asset
-
-            smf = read_smf(resolve_asset(root, clip.midi, "clip"), as_clip=True)
-            resolutions.add(smf.ticks_per_beat)
-            tpq = smf.ticks_per_beat
-            raw = [(start + s / tpq, start + e / tpq, p + clip.transpose, v)
-                   for part in smf.parts for s, e, p, v in part.notes.tolist()]
+        smf = read_smf(resolve_asset(root, clip.midi, "clip"), as_clip=True)
+        resolutions.add(smf.ticks_per_beat)
+        tpq = smf.ticks_per_beat
+        notes = [(s / tpq, (e - s) / tpq, p, v)
+                 for part in smf.parts for s, e, p, v in part.notes.tolist()]
+    raw = raw_notes(clip, notes, dict(DRUM_NOTES), start, length)
     end = math.inf if length is None else start + length
-    return [(s, min(e, end), p, v) for s, e, p, v in raw if s < end - 1e-9 and 0 <= p <= 127]
+    return [(s, min(e, end), p, v) for s, e, p, v in raw if s < end - EPS and 0 <= p <= 127]
 
 
 def _resolution(resolutions: set[int],

@@ -1,70 +1,20 @@
-"""Note clips -> note events in frames: patterns, inline notes and MIDI files, with swing
-and seeded humanize."""
+"""Note clips -> note events in frames (what a clip plays in beats is
+:mod:`mixdown.model.notes`), with seeded humanize."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
 from mixdown.dsp.base import NoteEvent
-from mixdown.model.project import PATTERN_CHARS, Clip, Note
+from mixdown.model.notes import EPS, clip_length_beats, raw_notes, steps
+from mixdown.model.project import Clip
 from mixdown.resolve.timeline import Timeline
 
-_EPS = 1e-9
+__all__ = ["clip_length_beats", "note_events", "raw_notes", "steps"]
 
-
-def steps(text: str) -> str:
-    """A pattern's steps without the spaces and bar lines that group them."""
-    return text.replace(" ", "").replace("|", "")
-
-
-def clip_length_beats(clip: Clip, tl: Timeline, start_b: float) -> float | None:
-    """A clip's length in beats, when the clip says it (length, bars or a pattern)."""
-    if clip.length is not None:
-        return clip.length
-    if clip.bars is not None:
-        return tl.meter.bars_to_beats(start_b, clip.bars)
-    if clip.pattern:
-        return max(len(steps(s)) for s in clip.pattern.values()) * clip.step
-    return None
-
-
-def _swung(start: float, clip: Clip) -> float:
-    """Delay a note that starts on an odd step of the clip's grid by ``swing * step``."""
-    if clip.swing == 0.0:
-        return 0.0
-    k = start / clip.step
-    n = round(k)
-    if abs(k - n) < 1e-6 and n % 2 == 1:
-        return clip.swing * clip.step
-    return 0.0
-
-
-def raw_notes(clip: Clip, notes: Sequence[Note], drums: dict[str, int],
-              start_b: float, length_b: float | None) -> list[tuple[float, float, int, int]]:
-    """(start beats, end beats, pitch, velocity) of a clip's notes in song beats."""
-    raw: list[tuple[float, float, int, int]] = []
-    if clip.pattern:
-        for voice, text in clip.pattern.items():
-            st = steps(text)
-            period = len(st) * clip.step
-            reps = 1 if length_b is None else math.ceil(length_b / period - _EPS)
-            for r in range(reps):
-                for k, ch in enumerate(st):
-                    vel = PATTERN_CHARS[ch]
-                    if vel == 0:
-                        continue
-                    b = r * period + k * clip.step
-                    if k % 2 == 1:
-                        b += clip.swing * clip.step
-                    raw.append((start_b + b, start_b + b + clip.step, drums[voice], vel))
-        return raw
-    for note in notes:
-        s = start_b + note.start + _swung(note.start, clip)
-        raw.append((s, s + note.length, note.pitch + clip.transpose, note.velocity))
-    return raw
+_EPS = EPS
 
 
 def note_events(clip: Clip, raw: list[tuple[float, float, int, int]], tl: Timeline,

@@ -438,7 +438,7 @@ class _Resolver:
             if start_b is None:
                 continue
             start = tl.frame_of_beats(start_b)
-            length_b = clip_length_beats(clip, tl, start_b)
+            length_b = clip_length_beats(clip, tl.meter, start_b)
             data: Any = None
             if clip.pattern is not None:
                 bad = False
@@ -544,8 +544,9 @@ class _Resolver:
             if clip.kind != "notes":
                 continue
             start_b = self.tl.beats(clip.start)
-            length_b = clip_length_beats(clip, self.tl, start_b)
-            raw = raw_notes(clip, data or (), DRUM_NOTES, start_b, length_b)
+            length_b = clip_length_beats(clip, self.tl.meter, start_b)
+            raw = raw_notes(clip, ((n.start, n.length, n.pitch, n.velocity) for n in data or ()),
+                            DRUM_NOTES, start_b, length_b)
             events.extend(note_events(clip, raw, self.tl, start_b, length_b, stop))
         events.sort(key=lambda ev: (ev.start_frame, ev.pitch, ev.end_frame))
         return ResolvedInstrument(inst.type, inst.label, inst.params, tuple(events))

@@ -94,8 +94,13 @@ def test_round_trip_inline_only_with_a_given_resolution(tmp_path: Path) -> None:
             Msg("note_on", note=60, time=3), Msg("note_off", note=60, time=5),
             Msg("note_off", note=60, time=90)]
     src = write_mido(tmp_path / "g.mid", [msgs], fmt=0, ticks_per_beat=96)
-    import_midi(src, tmp_path / "p")
-    export_midi(tmp_path / "p", tmp_path / "g2.mid", ticks_per_beat=96)
+    imported = import_midi(src, tmp_path / "p")
+    assert imported.notes == 2
+    # small enough to stay inline in song.toml: no MIDI clip file is written
+    assert "notes = [" in (tmp_path / "p" / "song.toml").read_text()
+    assert not any((tmp_path / "p").rglob("*.mid"))
+    exported = export_midi(tmp_path / "p", tmp_path / "g2.mid", ticks_per_beat=96)
+    assert exported.ticks_per_beat == 96 and exported.notes == 2
     _same_music(read_smf(src), read_smf(tmp_path / "g2.mid"))
 
 
@@ -205,3 +210,15 @@ def test_a_300k_note_file_imports_whole(tmp_path: Path) -> None:
     assert [(n.start, n.length, n.pitch, n.velocity) for n in first[:1000]] == [
         (s / 480, (e - s) / 480, p, v) for s, e, p, v in source[:1000].tolist()]
     assert len(first) == 300_000 // 8
+
+
+def test_export_plays_swing_on_note_clips_as_the_render_does(tmp_path: Path) -> None:
+    project = mixdown.Project(song=mixdown.Song(tempo=120), tracks=(
+        mixdown.Track(name="Keys", instrument=mixdown.Device(type="synth"), clips=(
+            mixdown.Clip(start=0, step=0.5, swing=0.5, notes=(
+                mixdown.Note(pitch=60, start=0, length=0.25),
+                mixdown.Note(pitch=62, start=0.5, length=0.25))),)),))
+    export_midi(project, tmp_path / "s.mid", root=tmp_path, ticks_per_beat=480)
+    keys = pretty_midi.PrettyMIDI(str(tmp_path / "s.mid")).instruments[0]
+    starts = sorted((round(n.start * 2 * 480), n.pitch) for n in keys.notes)  # ticks, 120 bpm
+    assert starts == [(0, 60), (360, 62)]  # the odd step moves by swing * step = 0.25 beats
