@@ -24,9 +24,14 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"core", "model", "dsp", "analysis", "resolve"},
     "mastering": {"core", "dsp", "analysis", "io"},
     "delivery": {"core", "model", "dsp", "analysis", "io", "mastering"},
+    "db": {"core"},
+    "review": {"core", "db", "model", "analysis", "io", "resolve"},
+    "ledger": {"core", "db"},
     "services": {"core", "model", "dsp", "analysis", "io", "resolve", "engine", "mastering",
-                 "delivery"},
+                 "delivery", "db", "review", "ledger"},
     "cli": {"core", "services"},
+    "server": {"core", "services"},
+    "batch": {"core", "services"},
     "templates": set(),
 }
 
