@@ -31,6 +31,8 @@ from mixdown.io.smf_write import (
     smf_bytes,
     track_chunk,
 )
+from mixdown.model.clips import loop_period_beats, placed_clip
+from mixdown.model.keys import parse_key
 from mixdown.model.notes import EPS, clip_length_beats, raw_notes
 from mixdown.model.project import Clip, Project, Track
 
@@ -94,7 +96,7 @@ def project_to_midi(project: Project, root: Path, *,
             continue
         notes = []
         for clip in track.clips:
-            notes += _clip_notes(clip, meter, tempo, root, resolutions)
+            notes += _clip_notes(clip, meter, tempo, root, resolutions, project)
         if notes:
             parts.append((track, notes))
     tpb = ticks_per_beat or _resolution(resolutions, parts)
@@ -120,13 +122,16 @@ def project_to_midi(project: Project, root: Path, *,
 
 
 def _clip_notes(clip: Clip, meter: MeterMap, tempo: TempoMap, root: Path,
-                resolutions: set[int]) -> list[tuple[float, float, int, int]]:
+                resolutions: set[int], project: Project
+                ) -> list[tuple[float, float, int, int]]:
     """(start, end beats in the song, pitch, velocity) of every note ``clip`` plays: the
     renderer's own definition (:mod:`mixdown.model.notes`), cut at the clip's end."""
     if clip.kind != "notes":
         return []
     from mixdown.dsp.instruments.drums import DRUM_NOTES
 
+    placement = clip
+    clip = placed_clip(clip, project.clips)
     start = parse_position(clip.start, meter, tempo)
     length = clip_length_beats(clip, meter, start)
     notes: list[tuple[float, float, int, int]] = [
@@ -139,7 +144,9 @@ def _clip_notes(clip: Clip, meter: MeterMap, tempo: TempoMap, root: Path,
         tpq = smf.ticks_per_beat
         notes = [(s / tpq, (e - s) / tpq, p, v)
                  for part in smf.parts for s, e, p, v in part.notes.tolist()]
-    raw = raw_notes(clip, notes, dict(DRUM_NOTES), start, length)
+    key = parse_key(project.song.key) if project.song.key else None
+    raw = raw_notes(clip, notes, dict(DRUM_NOTES), start, length, meter=meter, key=key,
+                    period_b=loop_period_beats(placement, project.clips, meter, start))
     end = math.inf if length is None else start + length
     return [(s, min(e, end), p, v) for s, e, p, v in raw if s < end - EPS and 0 <= p <= 127]
 

@@ -104,6 +104,8 @@ def line_of(text: str | None, path: Sequence[str | int]) -> int | None:
     elif head in ("song", "master"):
         header = re.compile(rf"^\s*\[\s*{head}\s*\]")
         nth, rest = 0, path[1:]
+    elif head == "clips" and len(path) > 1 and isinstance(path[1], str):
+        return _line_of_definition(text, path[1], path[2:])
     else:
         return None
     lines = text.splitlines()
@@ -117,6 +119,10 @@ def line_of(text: str | None, path: Sequence[str | int]) -> int | None:
                 break
     if start is None:
         return None
+    if len(rest) >= 2 and rest[0] == "clips" and isinstance(rest[1], int):
+        found = _line_in_subtable(lines, start, f"{head}.clips", rest[1], rest[2:])
+        if found is not None:
+            return found
     key = next((p for p in rest if isinstance(p, str)), None)
     if key is not None:
         assign = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
@@ -126,6 +132,55 @@ def line_of(text: str | None, path: Sequence[str | int]) -> int | None:
             if assign.match(lines[j]):
                 return j + 1
     return start + 1
+
+
+def _key_line(lines: list[str], start: int, rest: Sequence[str | int]) -> int:
+    """The line (1-based) assigning the first key of ``rest`` in the table whose header is
+    line ``start`` (0-based), else the header's line."""
+    key = next((p for p in rest if isinstance(p, str)), None)
+    if key is not None:
+        assign = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+        for j in range(start + 1, len(lines)):
+            if lines[j].lstrip().startswith("["):
+                break
+            if assign.match(lines[j]):
+                return j + 1
+    return start + 1
+
+
+def _line_in_subtable(lines: list[str], start: int, dotted: str, nth: int,
+                      rest: Sequence[str | int]) -> int | None:
+    """The line of ``rest`` in the ``nth`` ``[[track.clips]]`` table after line ``start``."""
+    parts = r"\s*\.\s*".join(re.escape(p) for p in dotted.split("."))
+    header = re.compile(rf"^\s*\[\[\s*{parts}\s*\]\]")
+    seen = -1
+    for i in range(start + 1, len(lines)):
+        stripped = lines[i].lstrip()
+        if header.match(lines[i]):
+            seen += 1
+            if seen == nth:
+                return _key_line(lines, i, rest)
+        elif stripped.startswith("[") and not stripped.startswith("[["):
+            return None
+        elif stripped.startswith("[[") and "." not in stripped.split("]")[0]:
+            return None  # the next [[track]]
+    return None
+
+
+def _line_of_definition(text: str, name: str, rest: Sequence[str | int]) -> int | None:
+    """The line of ``rest`` in the clip definition ``name`` (``[clips.NAME]`` or a key of
+    ``[clips]``)."""
+    lines = text.splitlines()
+    quoted = rf"(?:{re.escape(name)}|\"{re.escape(name)}\")"
+    own = re.compile(rf"^\s*\[\s*clips\s*\.\s*{quoted}\s*\]")
+    table = re.compile(r"^\s*\[\s*clips\s*\]")
+    for i, line in enumerate(lines):
+        if own.match(line):
+            return _key_line(lines, i, rest)
+    for i, line in enumerate(lines):
+        if table.match(line):
+            return _key_line(lines, i, [name])
+    return None
 
 
 def _show(value: Any) -> str:

@@ -53,7 +53,7 @@ from mixdown.model.project import (
 MAX_PROJECT_BYTES = 16 * 1024 * 1024
 """A song.toml larger than this is refused (a real one is kilobytes)."""
 
-TOP_KEYS = ("schema_version", "song", "marker", "track", "bus", "master")
+TOP_KEYS = ("schema_version", "song", "clips", "marker", "track", "bus", "master")
 """The top-level keys of song.toml."""
 
 
@@ -278,6 +278,14 @@ def _project_data(raw: Mapping[str, Any], where: Where) -> dict[str, Any]:
             data[field] = items
         else:
             data[field] = [_channel_data(c, (key, i), where) for i, c in enumerate(items)]
+    if "clips" in raw:
+        defs = raw["clips"]
+        if not isinstance(defs, Mapping) or not all(isinstance(d, Mapping)
+                                                    for d in defs.values()):
+            raise where.model_error(("clips",), "must be tables of clip definitions written "
+                                    "as [clips.bassline] notes = [...]")
+        data["clips"] = {name: _clip_data(d, ("clips", name), where)
+                         for name, d in defs.items()}
     if "master" in raw:
         master = raw["master"]
         if not isinstance(master, Mapping):
@@ -423,6 +431,12 @@ def _check_value(ann: Any, value: Any,
                     return bad
         else:
             return loc, f"must be an array of {len(args)} values, got {len(value)}"
+    elif (origin is dict and len(args) == 2 and isinstance(args[1], type)
+          and issubclass(args[1], BaseModel) and isinstance(value, Mapping)):
+        for k, v in value.items():
+            bad = _check_types(args[1], v, (*loc, k))
+            if bad is not None:
+                return bad
     elif origin is dict and len(args) == 2 and args[1] is str and isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(v, str):
@@ -473,8 +487,10 @@ def _channel_path(rest: Sequence[str | int], ch: Any) -> tuple[str | int, ...]:
 def _class_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The model class holding the field at ``loc`` (for 'did you mean' on unknown keys)."""
     cls: type[BaseModel] = Project
+    named = False  # the part after a field holding a table of models by name (clips)
     for part in loc[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or named:
+            named = False
             continue
         field = cls.model_fields.get(part)
         if field is None:
@@ -482,6 +498,7 @@ def _class_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
         inner = _model_in(field.annotation)
         if inner is None:
             return None
+        named = get_origin(field.annotation) is dict
         cls = inner
     return cls
 

@@ -203,7 +203,7 @@ def _merge_sections(sections: list[_Section], project: Project) -> str:
     keys = dict(_layout_keys(project))
     layout = _layout(project)
     pre = sections[0]
-    for key in ("schema_version", "song", "master"):
+    for key in ("schema_version", "song", "clips", "master"):
         holder = next((s for s in sections if key in s.doc), None)
         if holder is None:
             if key in keys:
@@ -325,7 +325,7 @@ def _layout_keys(obj: Spec) -> list[tuple[str, str]]:
     fields = [f for f in type(obj).model_fields
               if f in obj.model_fields_set and getattr(obj, f) is not None]  # TOML has no null
     if isinstance(obj, Project):  # no tracks is no [[track]] table (not `track = []`)
-        order = ("schema_version", "song", "markers", "tracks", "buses", "master")
+        order = ("schema_version", "song", "clips", "markers", "tracks", "buses", "master")
         names = {"markers": "marker", "tracks": "track", "buses": "bus"}
         return [(names.get(f, f), f) for f in order if f in fields and getattr(obj, f) != ()]
     if isinstance(obj, Channel | Master):
@@ -456,6 +456,8 @@ def _field_model(cls: type[Spec], field: str) -> tuple[str, type[Spec] | None]:
     if field == "sends":
         return "sends", Send
     ann = cls.model_fields[field].annotation
+    if get_origin(ann) is dict:  # clip definitions by name: plain tables
+        return "plain", None
     inner = _model_in(ann)
     if inner is None:
         return "plain", None

@@ -24,6 +24,9 @@ from mixdown.core.errors import ModelError
 from mixdown.core.names import close_matches
 from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
+from mixdown.model.arp import Arp
+from mixdown.model.chords import Voicing
+from mixdown.model.keys import parse_key
 
 
 def _not_bool(value: Any) -> Any:
@@ -47,7 +50,8 @@ PAN_RANGE = (-1.0, 1.0)
 """Pan, hard left to hard right (fixed values and automation alike)."""
 
 AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop")
-NOTE_CLIP_KEYS = ("step", "swing", "transpose", "humanize")
+NOTE_CLIP_KEYS = ("step", "swing", "transpose", "humanize", "transpose_degrees",
+                  "scale_quantize", "arp", "voicing")
 
 
 class Spec(BaseModel):
@@ -109,6 +113,17 @@ class Song(Spec):
     time_signatures: tuple[TimeSignatureChange, ...] = ()
     length: Position | None = None
     tail_s: float = Field(default=2.0, ge=0, le=60)
+    key: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse_key(v)
+            except ModelError as exc:
+                raise ValueError(str(exc)) from None
+        return v
 
     @field_validator("sample_rate")
     @classmethod
@@ -206,6 +221,13 @@ class Clip(Spec):
     midi: str | None = None
     transpose: int = Field(default=0, ge=-48, le=48)
     humanize: Humanize | None = None
+    # reusable clips, chords, keys and the arpeggiator (model.chords, model.keys, model.arp)
+    use: str | None = Field(default=None, min_length=1)
+    chords: str | tuple[tuple[Position, str], ...] | None = None
+    voicing: Voicing | None = None
+    transpose_degrees: int = Field(default=0, ge=-28, le=28)
+    scale_quantize: bool = False
+    arp: Arp | None = None
 
     _pos = field_validator("start")(classmethod(lambda cls, v: _check_position(v)))
 
@@ -213,7 +235,8 @@ class Clip(Spec):
     def _one_source(self) -> Clip:
         sources = [
             k for k, v in (("file", self.file), ("notes", self.notes),
-                           ("pattern", self.pattern), ("midi", self.midi)) if v
+                           ("pattern", self.pattern), ("midi", self.midi),
+                           ("chords", self.chords), ("use", self.use)) if v
         ]
         if len(sources) > 1:
             raise ValueError(f"a clip has one source; this one has {' and '.join(sources)}")
@@ -226,7 +249,8 @@ class Clip(Spec):
         # re-validated clip carries every key at its default: that is no mistake).
         fields = type(self).model_fields
         given = [k for k in wrong
-                 if k in self.model_fields_set and getattr(self, k) != fields[k].default]
+                 if k in self.model_fields_set and getattr(self, k) != fields[k].default
+                 and not (k == "loop" and self.use)]  # a placed definition may loop
         if self.pattern is not None and self.transpose != 0:
             given.append("transpose")
         if given:
@@ -249,7 +273,7 @@ class Clip(Spec):
         """What the clip plays."""
         if self.file:
             return "audio"
-        if self.notes or self.pattern or self.midi:
+        if self.notes or self.pattern or self.midi or self.chords or self.use:
             return "notes"
         return "empty"
 
@@ -356,6 +380,8 @@ class Project(Spec):
     buses: tuple[Bus, ...] = ()
     markers: tuple[Marker, ...] = ()
     master: Master = Field(default_factory=Master)
+    clips: dict[str, Clip] = Field(default_factory=dict)
+    """Clip definitions by name (``[clips.bassline]``), placed on tracks with ``use``."""
 
     @model_validator(mode="after")
     def _references(self) -> Project:

@@ -48,6 +48,7 @@ from mixdown.model.project import (
     Project,
     Track,
 )
+from mixdown.resolve.clips import ClipChecks
 from mixdown.resolve.notes import clip_length_beats, note_events, raw_notes, steps
 from mixdown.resolve.problems import Problems, StopBranch
 from mixdown.resolve.song import (
@@ -173,6 +174,7 @@ class _Resolver:
             b = self._beats(m.at, ("marker", i, "at"))
             if b is not None:
                 markers.append(ResolvedMarker(m.name, b, tl.frame_of_beats(b)))
+        self.compose = ClipChecks(p, probs)
         clips = {path: self._clips(path, ch) for path, ch in self.chans
                  if isinstance(ch, Track)}
         lanes = {path: self._lanes(path, ch, devices[path]) for path, ch in self.chans}
@@ -437,6 +439,10 @@ class _Resolver:
             start_b = self._beats(clip.start, (*cpath, "start"))
             if start_b is None:
                 continue
+            placed = self.compose.place(clip, cpath, tl.meter, start_b)
+            if placed is None:
+                continue
+            clip = placed
             start = tl.frame_of_beats(start_b)
             length_b = clip_length_beats(clip, tl.meter, start_b)
             data: Any = None
@@ -537,16 +543,22 @@ class _Resolver:
                     self.problems.add((*cpath, "transpose"),
                                       f"transposed pitch {bad[0]} is outside 0..127; change "
                                       "transpose")
+        for clip, _, _, data, cpath in clips:
+            if clip.kind == "notes":
+                self.compose.check_pitches(
+                    clip, [(n.start, n.length, n.pitch, n.velocity) for n in data or ()],
+                    cpath, self.tl.meter, DRUM_NOTES)
         if inst is None or not self.events:
             return inst
         events = []
-        for clip, _, _, data, _ in clips:
+        for clip, _, _, data, cpath in clips:
             if clip.kind != "notes":
                 continue
             start_b = self.tl.beats(clip.start)
             length_b = clip_length_beats(clip, self.tl.meter, start_b)
             raw = raw_notes(clip, ((n.start, n.length, n.pitch, n.velocity) for n in data or ()),
-                            DRUM_NOTES, start_b, length_b)
+                            DRUM_NOTES, start_b, length_b, meter=self.tl.meter,
+                            key=self.compose.key, period_b=self.compose.period(cpath))
             events.extend(note_events(clip, raw, self.tl, start_b, length_b, stop))
         events.sort(key=lambda ev: (ev.start_frame, ev.pitch, ev.end_frame))
         return ResolvedInstrument(inst.type, inst.label, inst.params, tuple(events))
