@@ -87,7 +87,7 @@ def _unknown(symbol: str, why: str) -> ModelError:
 
 # Suffix tokens; the longest one that matches is read ("maj" before "m").
 _TOKENS = (
-    "(", ")", ",", "mmaj", "minmaj", "maj", "min", "dim", "aug", "sus2", "sus4", "sus",
+    "(", ")", ",", "mmaj", "mMaj", "minmaj", "minMaj", "maj", "Maj", "min", "dim", "aug", "sus2", "sus4", "sus",
     "add9", "add11", "add13", "add2", "add4", "add6", "6/9", "69", "13", "11", "9", "7", "6", "5",
     "b5", "#5", "b9", "#9", "#11", "b13", "+5", "-5", "alt", "no3", "no5",
     "M", "m", "-", "+", "°", "o", "ø", "Δ", "^",
@@ -156,9 +156,9 @@ def _intervals(symbol: str, tokens: list[str]) -> tuple[int, ...]:
             pass
         elif t in ("m", "min", "-") and not quality and k == 0:
             quality, third = "minor", 3
-        elif t in ("mmaj", "minmaj"):
+        elif t in ("mmaj", "mMaj", "minmaj", "minMaj"):
             quality, third, major7 = "minor", 3, True
-        elif t in ("M", "maj", "Δ", "^"):
+        elif t in ("M", "maj", "Maj", "Δ", "^"):
             major7 = True
         elif t in ("dim", "°", "o"):
             quality, third, fifth = "dim", 3, 6
