@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, get_origin
 
 import tomlkit
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, InlineTable
 
@@ -352,7 +352,7 @@ def _layout(value: Any) -> Any:
             return _num(value.level_db)
         return {k: _layout(getattr(value, k)) for k in ("level_db", "pre_fader")
                 if k in value.model_fields_set}
-    if isinstance(value, Spec):
+    if isinstance(value, BaseModel):  # Spec, and the Voicing and Arp tables
         out = {}
         for key, field in _layout_keys(value):
             v = getattr(value, field)
