@@ -126,10 +126,7 @@ def arpeggiate(notes: Iterable[tuple[float, float, int, int]], arp: Arp,
             order.reverse()
         elif arp.mode == "up-down" and len(order) > 2:
             order = order + order[-2:0:-1]
-        if arp.mode == "random":
-            j = int(rng.integers(len(seq)))
-        else:
-            j = order[index % len(order)]
+        j = int(rng.integers(len(seq))) if arp.mode == "random" else order[index % len(order)]
         index += 1
         out.append((t, step * arp.gate, seq[j], vels[j]))
     return out

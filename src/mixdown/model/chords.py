@@ -87,7 +87,8 @@ def _unknown(symbol: str, why: str) -> ModelError:
 
 # Suffix tokens; the longest one that matches is read ("maj" before "m").
 _TOKENS = (
-    "(", ")", ",", "mmaj", "mMaj", "minmaj", "minMaj", "maj", "Maj", "min", "dim", "aug", "sus2", "sus4", "sus",
+    "(", ")", ",", "mmaj", "mMaj", "minmaj", "minMaj", "maj", "Maj", "min", "dim", "aug",
+    "sus2", "sus4", "sus",
     "add9", "add11", "add13", "add2", "add4", "add6", "6/9", "69", "13", "11", "9", "7", "6", "5",
     "b5", "#5", "b9", "#9", "#11", "b13", "+5", "-5", "alt", "no3", "no5",
     "M", "m", "-", "+", "°", "o", "ø", "Δ", "^",
@@ -120,7 +121,7 @@ def parse_chord(symbol: str) -> Chord:
     rest = text[i:]
     bass = None
     slash = rest.rfind("/")
-    if slash >= 0 and not rest[slash - 1:slash + 2] == "6/9":
+    if slash >= 0 and rest[slash - 1:slash + 2] != "6/9":
         tail = rest[slash + 1:]
         found = _pitch_class(tail)
         if found is None or found[1] != len(tail):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,7 @@ def test_drop2_and_voice_leading_sound_as_voiced(tmp_path: Path) -> None:
     assert [{p % 12 for p in g} for g in got[1:]] == [{0, 4, 7}, {5, 9, 0}, {7, 11, 2}]
     # voice leading: three voices move 6 semitones or less in all from chord to chord
     # (root positions, C -> F -> G, would move 15 and 6)
-    for a, b in zip(got[1:], got[2:], strict=False):
+    for a, b in itertools.pairwise(got[1:]):
         assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) <= 6
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mixdown.core.errors import ModelError
@@ -82,7 +84,7 @@ def test_voice_leading_moves_least() -> None:
 
     def motion(chords: list[list[int]]) -> int:
         return sum(sum(abs(a - b) for a, b in zip(x, y, strict=True))
-                   for x, y in zip(chords, chords[1:], strict=False))
+                   for x, y in itertools.pairwise(chords))
 
     assert motion(led) < motion(plain)
     # same tones, other inversions
