@@ -1,5 +1,7 @@
 """The project model: pure, frozen data."""
 
+from mixdown.model.arp import Arp
+from mixdown.model.chords import Voicing
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,
@@ -19,6 +21,7 @@ from mixdown.model.project import (
 )
 
 __all__ = [
-    "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Humanize", "Marker", "Master",
-    "Note", "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
+    "Arp", "AutomationLane", "AutomationPoint", "Bus", "Clip", "Device", "Humanize", "Marker",
+    "Master", "Note", "Project", "Send", "Song", "TempoPoint", "TimeSignatureChange", "Track",
+    "Voicing",
 ]
