@@ -67,6 +67,10 @@ class ClipChecks:
             self.problems.add(path, "transpose_degrees, scale_quantize, arp and voicing do "
                               "nothing on a drum pattern; remove them")
             ok = False
+        elif clip.voicing is not None and clip.chords is None:
+            self.problems.add((*path, "voicing"), "does nothing without chords; remove it "
+                              'or add chords = "..."')
+            ok = False
         return ok
 
     def _chords(self, clip: Clip, path: Path_) -> bool:
@@ -125,7 +129,7 @@ class ClipChecks:
             self.problems.add((*path, "transpose"), f"{clip.use!r} is a drum pattern; "
                               "transpose does nothing on it; remove it")
             return None
-        if not self.content(clip, path):
+        if not self.content(placed, path):
             return None
         if clip.loop:
             period = loop_period_beats(clip, defs, meter, start_b)

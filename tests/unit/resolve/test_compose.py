@@ -220,3 +220,24 @@ instrument = { type = "synth" }
 clips = [{ start = 0, chords = "C13", voicing = { octave = 8 } }]
 ''')
     assert "outside MIDI 0..127" in text
+
+
+def test_keys_that_do_nothing_are_refused(tmp_path: Path) -> None:
+    text = problems(tmp_path, HEAD + '''
+[clips.beat]
+pattern = { kick = "x..." }
+
+[clips.riff]
+length = 4
+notes = [["C4", 0, 1]]
+
+[[track]]
+name = "S"
+instrument = { type = "drums" }
+clips = [{ use = "beat", start = 0, arp = { rate = "1/8" } },
+         { use = "riff", start = 4, voicing = { octave = 3 } }]
+''')
+    lines = text.splitlines()
+    assert any('clips[0]: transpose_degrees, scale_quantize, arp and voicing do nothing on a '
+               "drum pattern" in ln for ln in lines), text
+    assert any("clips[1].voicing: does nothing without chords" in ln for ln in lines), text
