@@ -92,7 +92,7 @@ def load_soundfont(data: bytes, name: str = "SoundFont") -> tuple[Any, SoundFont
     return master, info
 
 
-def _preset_list(info: SoundFontInfo, bank: int) -> str:
+def describe_presets(info: SoundFontInfo, bank: int) -> str:
     numbers = sorted({p for b, p, _ in info.presets if b == bank})
     if not numbers:
         banks = sorted({b for b, _, _ in info.presets})
@@ -132,7 +132,7 @@ class SoundFontSynth:
         self._index = int(self._master.get_preset_index(bank, preset))
         if self._index < 0 or not self.info.has_preset(bank, preset):
             raise ParameterError(f"{name}: has no preset {preset} in bank {bank}"
-                                 f"{_preset_list(self.info, bank)}")
+                                 f"{describe_presets(self.info, bank)}")
         self.bank, self.preset = bank, preset
         self._polyphony = polyphony
         self._gain_db = gain_db
@@ -271,4 +271,4 @@ class SoundFontSynth:
                 self._read = goal
 
 
-__all__ = ["BEND_RANGE", "GRID", "PARAMS", "SoundFontSynth", "load_soundfont"]
+__all__ = ["BEND_RANGE", "GRID", "PARAMS", "SoundFontSynth", "describe_presets", "load_soundfont"]
