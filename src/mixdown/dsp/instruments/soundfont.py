@@ -243,11 +243,9 @@ class SoundFontSynth:
             self._fire()
             pos = self._pos
             nxt = int(frames[self._next]) if self._next < len(frames) else goal
-            if pos % GRID:
-                stop = min(-(-pos // GRID) * GRID, nxt)  # line the blocks up with the grid
-            else:
-                stop = min(goal, nxt)
-            stop = max(stop, pos + 1)
+            # Off the grid (just after an event), run to the next grid point first: from
+            # there the synth's 64-frame blocks line up with the grid again.
+            stop = min(-(-pos // GRID) * GRID if pos % GRID else goal, nxt)
             self._synth.render(out[offset:offset + stop - pos], False)
             offset += stop - pos
             self._pos = stop
