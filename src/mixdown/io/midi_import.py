@@ -233,7 +233,7 @@ def _bend_lane(part: SmfPart, tpb: int) -> AutomationLane | None:
     rng = part.bend_range
 
     def semitones(v: int) -> float:
-        return round((v - 8192) / (8192.0 if v < 8192 else 8191.0) * rng, 6)
+        return round((v - 8192) / 8192.0 * rng, 6)
 
     events = part.bends if part.bends[0][0] == 0 else [(0, 8192), *part.bends]
     _, lane = _steps("instrument.bend_semitones", events, semitones, tpb, always=True)
