@@ -3,6 +3,7 @@ a soundfont instrument in song.toml; everything checked by measuring the audio."
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -85,8 +86,8 @@ def gm_song(path: Path, *, program: int = 0, reverb: int | None = None,
                               Msg("control_change", channel=0, control=10, value=40)]
     if reverb is not None:
         keys.append(Msg("control_change", channel=0, control=91, value=reverb))
-    for i, note in enumerate((60, 64, 67, 72)):
-        keys += [Msg("note_on", channel=0, note=note, velocity=100, time=0 if i == 0 else 0),
+    for note in (60, 64, 67, 72):
+        keys += [Msg("note_on", channel=0, note=note, velocity=100),
                  Msg("note_off", channel=0, note=note, time=TPB)]
     if bend:
         keys += [Msg("pitchwheel", channel=0, pitch=8191, time=0),
@@ -135,8 +136,7 @@ def test_a_program_change_changes_the_spectrum(tmp_path: Path) -> None:
 
     def profile(x: np.ndarray) -> np.ndarray:
         edges = np.geomspace(100, 12_000, 13)
-        return np.array([band_db(x[:n], rate, a, b) for a, b in zip(edges, edges[1:],
-                                                                       strict=False)])
+        return np.array([band_db(x[:n], rate, a, b) for a, b in itertools.pairwise(edges)])
 
     p, t = profile(piano), profile(trumpet)
     diff = (t - t.max()) - (p - p.max())

@@ -16,7 +16,8 @@ it writes nothing. What maps to what (docs/interchange.md):
 - CC7 -> ``volume_db`` (40 log10(v / 127), the GM curve), CC10 -> ``pan``: a fixed value,
   or an automation lane of steps; CC64 was applied to the note ends by the parser;
 - CC91 / CC93 -> sends (20 log10(v / 127) dB, a fixed level or a ``send.<bus>`` lane) to a
-  ``Reverb`` / ``Chorus`` bus holding mixdown's reverb / chorus, made when a file uses them.
+  ``Reverb`` / ``Chorus`` bus holding mixdown's reverb / chorus, made when a file uses them;
+- with a SoundFont, the master fader at :data:`SOUNDFONT_MASTER_DB` (headroom for the sum).
 
 Everything else (pitch bend without a SoundFont, later program changes, other
 controllers, aftertouch, sysex) is listed in :attr:`MidiImport.dropped`, never dropped
@@ -54,6 +55,7 @@ from mixdown.model.project import (
     Clip,
     Device,
     Marker,
+    Master,
     Note,
     Project,
     Send,
@@ -75,6 +77,11 @@ SEND_BUSES = (
     (93, "Chorus", Device(type="chorus", params={"mix": 1.0})),
 )
 """The effect sends of General MIDI: controller, bus name, the bus's device."""
+
+SOUNDFONT_MASTER_DB = -12.0
+"""The master fader of a project imported with a SoundFont: General MIDI synths scale the sum
+of their 16 channels down (fluidsynth by 0.2, -14 dB), so that a full arrangement does not
+clip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +192,7 @@ def midi_to_project(smf: Smf, *, title: str | None = None,
     used = {s.to for t in tracks for s in t.sends}
     project = Project(song=song, tracks=tuple(tracks), markers=markers, buses=tuple(
         Bus(name=bus, devices=(device,)) for cc, bus, device in _bus_specs(buses)
-        if bus in used))
+        if bus in used), master=Master(volume_db=SOUNDFONT_MASTER_DB if soundfont else 0.0))
     end = max((int(p.notes[:, 1].max()) for p in smf.parts), default=0)
     return MidiImport(project, files, tuple(info), tpb, smf.notes, n_tempo, n_sig,
                       len(markers), end / tpb, tuple(dropped))
