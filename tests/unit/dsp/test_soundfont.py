@@ -170,3 +170,25 @@ def test_renders_repeat_exactly_and_reset_starts_over() -> None:
     a = play(inst, notes, 20_000, blocks=[1_000])
     b = play(inst, notes, 20_000, blocks=[7_001])
     np.testing.assert_array_equal(a, b)
+
+
+def test_an_sf3_with_ogg_samples_plays_like_its_sf2() -> None:
+    from soundfonts import sf3_of
+
+    sf3 = sf3_of(GM, 128, 0)
+    assert check_soundfont(sf3).version[0] == 3
+    notes = [NoteEvent(100, 3_000, 76, 100), NoteEvent(6_000, 9_000, 36, 120)]
+    a = play(synth(bank=128), notes, 16_000)
+    b = play(create_device("soundfont", {"soundfont": sf3, "bank": 128}), notes, 16_000)
+    assert np.abs(b).max() > 0.1
+    assert np.corrcoef(a[0], b[0])[0, 1] > 0.98  # Vorbis is lossy, the sound is the same
+
+
+def test_an_sf3_sample_that_is_not_ogg_is_refused() -> None:
+    from soundfonts import sf3_of
+
+    sf3 = bytearray(sf3_of(GM, 128, 0))
+    at = sf3.index(b"OggS")
+    sf3[at:at + 4] = b"JUNK"
+    with pytest.raises(FormatError, match="not Ogg Vorbis"):
+        check_soundfont(bytes(sf3))
