@@ -6,7 +6,9 @@
 * fluidsynth: ``fluidsynth -ni -F fluidsynth.wav -r 48000 TimGM6mb.sf2 song.mid`` (its own
   reverb and chorus on, as by default).
 
-One warm-up run each, then :data:`RUNS` alternating runs; medians with the spread. Peak
+One warm-up run each, then :data:`RUNS` alternating runs; medians with the spread, of the
+wall-clock time and of the CPU time (user + system, all threads: on a shared machine the
+wall clock mostly measures the neighbours). Peak
 memory (max RSS) of one more run of each. Both outputs are measured by an independent meter
 (ffmpeg ``ebur128=peak=true``): integrated loudness, true peak, and how closely their
 short-term loudness curves follow each other.
@@ -17,15 +19,18 @@ Run alone: ``python -m benchmarks.bench_soundfont`` (writes results/soundfont.js
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import mido
 import numpy as np
 
-from benchmarks.bench_render import _peak_rss_mb, _spread, _timed, curve_correlation, ffmpeg_meter
+from benchmarks.bench_render import _peak_rss_mb, _spread, curve_correlation, ffmpeg_meter
 
 SONG_S = 180.0
 BPM = 120.0
@@ -120,6 +125,16 @@ def make_file(path: Path) -> Path:
     return path
 
 
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds: user + system of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def run(workdir: Path) -> dict[str, Any]:
     """Run the SoundFont benchmark in ``workdir``; return the figures."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -134,12 +149,16 @@ def run(workdir: Path) -> dict[str, Any]:
     fs_cmd = [fluidsynth, "-ni", "-q", "-F", str(fs_out), "-r", str(SR), str(sf2), str(mid)]
     _timed(fs_cmd)  # warm-up, both sides alike
     _timed(md_cmd)
-    fs_times, md_times = [], []
+    fs_runs, md_runs = [], []
     for _ in range(RUNS):
-        fs_times.append(_timed(fs_cmd))
-        md_times.append(_timed(md_cmd))
-    warm = {"mixdown": _spread(md_times), "fluidsynth": _spread(fs_times)}
+        fs_runs.append(_timed(fs_cmd))
+        md_runs.append(_timed(md_cmd))
+    warm = {"mixdown": _spread([w for w, _ in md_runs]),
+            "fluidsynth": _spread([w for w, _ in fs_runs])}
     warm["speedup_median"] = warm["fluidsynth"]["median_s"] / warm["mixdown"]["median_s"]
+    cpu = {"mixdown": _spread([c for _, c in md_runs]),
+           "fluidsynth": _spread([c for _, c in fs_runs])}
+    cpu["speedup_median"] = cpu["fluidsynth"]["median_s"] / cpu["mixdown"]["median_s"]
     md_wall, md_rss = _peak_rss_mb(md_cmd)
     fs_wall, fs_rss = _peak_rss_mb(fs_cmd)
     md_meter, fs_meter = ffmpeg_meter(md_out), ffmpeg_meter(fs_out)
@@ -149,6 +168,7 @@ def run(workdir: Path) -> dict[str, Any]:
                      "drums on channel 10, CC7/CC10/CC91/CC93, TimGM6mb.sf2, 48 kHz"),
         "midi_events_about": pm_notes, "runs": RUNS,
         "warm": warm,
+        "cpu": cpu,
         "memory": {"mixdown": {"wall_s": md_wall, "peak_rss_mb": md_rss},
                    "fluidsynth": {"wall_s": fs_wall, "peak_rss_mb": fs_rss}},
         "meter": {
