@@ -17,7 +17,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml | system
+# tinysoundfont (the SoundFont synth) declares pyaudio, which has no Linux wheel and is not
+# needed to render: install it alone, without its dependencies.
+TINYSOUNDFONT := tinysoundfont==0.3.7
+
+$(VENV)/.installed-tinysoundfont: $(BIN)/python Makefile
+	$(BIN)/pip install -q --no-deps $(TINYSOUNDFONT)
+	@touch $@
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-tinysoundfont | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m mixdown.warmup

@@ -406,7 +406,8 @@ def deliver(
                            force=force, root=root, progress=progress)
 
 
-def import_midi(source: str | Path, output: str | Path, *, force: bool = False) -> ImportReport:
+def import_midi(source: str | Path, output: str | Path, *, force: bool = False,
+                soundfont: str | Path | None = None) -> ImportReport:
     """Make a project folder from a Standard MIDI File (format 0, 1 or 2).
 
     Tracks (or channels) become tracks with their notes, tempo changes and time signatures
@@ -422,6 +423,9 @@ def import_midi(source: str | Path, output: str | Path, *, force: bool = False) 
         The project folder to create (refused if it holds files, unless ``force``).
     force : bool
         Replace the files of an existing non-empty folder.
+    soundfont : Path, optional
+        A SoundFont (.sf2, .sf3), copied into the project's ``sounds/``: every track plays
+        its General MIDI preset (channel 10 the drum kit in bank 128), pitch bends included.
 
     Returns
     -------
@@ -429,7 +433,20 @@ def import_midi(source: str | Path, output: str | Path, *, force: bool = False) 
     """
     from mixdown.services.interchange import import_midi as _import_midi
 
-    return _import_midi(source, output, force=force)
+    return _import_midi(source, output, force=force, soundfont=soundfont)
+
+
+def render_midi(source: str | Path, output: str | Path, *,
+                soundfont: str | Path | None = None, **options: Any) -> RenderReport:
+    """Render a MIDI file in one step: imported (as :func:`import_midi`, with ``soundfont``)
+    into a hidden temporary project, rendered by the normal render, the project removed.
+
+    ``options`` are :func:`render`'s (``format`` excepted: give ``fmt``); only ``output``
+    (and its QC sidecar) is written.
+    """
+    from mixdown.services.interchange import render_midi as _render_midi
+
+    return _render_midi(source, output, soundfont=soundfont, **options)  # type: ignore[no-any-return]
 
 
 def export_midi(project: Project | str | Path, output: str | Path, *,
@@ -506,6 +523,7 @@ __all__ = [
     "remove_track",
     "render",
     "render_audio",
+    "render_midi",
     "replace_track",
     "save",
     "with_bus",

@@ -51,6 +51,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option(
             "--force", help="Write into a folder that is not empty (replaces song.toml).")
         ] = False,
+        soundfont: Annotated[Path | None, typer.Option(
+            "--soundfont", help="Copy this SoundFont (.sf2, .sf3) into the project and play "
+            "every track with its General MIDI presets (channel 10: the drum kit).")
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Create a project folder from a MIDI file (tracks, tempo map, markers, mix)."""
@@ -58,7 +62,7 @@ def register(app: typer.Typer) -> None:
 
         if not is_midi_path(source):
             raise MixdownError(f"{source}: import reads MIDI files (.mid, .midi)")
-        report = import_midi(source, output, force=force)
+        report = import_midi(source, output, force=force, soundfont=soundfont)
         if json_out:
             print_json(report.as_dict())
             return

@@ -166,11 +166,26 @@ def register(app: typer.Typer) -> None:
         ] = False,
         block_frames: Annotated[int, typer.Option(
             "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")] = 32768,
+        soundfont: Annotated[Path | None, typer.Option(
+            "--soundfont", help="With a MIDI file for PROJECT: play it with this SoundFont "
+            "(.sf2, .sf3; channel 10 the drum kit). Without, the built-in instruments.")
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Render PROJECT to an audio file, with a QC sidecar (OUT.wav.qc.json)."""
+        """Render PROJECT (or a MIDI file) to an audio file, with a QC sidecar (OUT.wav.qc.json)."""
+        from functools import partial
+
+        from mixdown.cli.interchange import is_midi_path
         from mixdown.core.errors import MixdownError
+        from mixdown.services.interchange import render_midi
         from mixdown.services.render import render_project
+
+        render = render_project
+        if is_midi_path(project):
+            render = partial(render_midi, soundfont=soundfont)
+        elif soundfont is not None:
+            raise MixdownError(f"--soundfont {soundfont}: is for rendering a MIDI file; a "
+                               'project names its SoundFonts in song.toml (type = "soundfont")')
 
         state: dict[str, object] = {}
         if stems_mode not in ("buses", "tracks"):
@@ -183,7 +198,7 @@ def register(app: typer.Typer) -> None:
                 state["done"] = done
 
             try:
-                report = render_project(project, output, fmt=fmt, bit_depth=bit_depth,
+                report = render(project, output, fmt=fmt, bit_depth=bit_depth,
                                         sample_rate=sample_rate, stems=stems,
                                         stems_mode=stems_mode,  # type: ignore[arg-type]
                                         section=section, start=_position(start),

@@ -250,6 +250,7 @@ BUILTIN_MODULES: list[str] = [
     "mixdown.dsp.instruments.fm",
     "mixdown.dsp.instruments.drums",
     "mixdown.dsp.instruments.sampler",
+    "mixdown.dsp.instruments.soundfont",
     "mixdown.dsp.true_peak",
 ]
 """Modules that register the built-in devices (imported lazily, once)."""

@@ -22,6 +22,7 @@ import soundfile as sf
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError
+from mixdown.dsp.instruments.sf2_check import SoundFontInfo, check_soundfont
 from mixdown.io.assets import resolve_asset
 from mixdown.io.audio import AudioInfo, AudioWriter, audio_info, iter_blocks
 from mixdown.model.project import Note
@@ -31,6 +32,9 @@ KEEP_SAMPLES = 4 * 1024 * 1024
 
 KEEP_BYTES = 512 * 1024 * 1024
 """At most this much decoded audio is kept for the whole process (oldest dropped first)."""
+
+SOUNDFONT_MAX_BYTES = 2 * 1024**3
+"""The largest SoundFont read (the synthesizer keeps the whole file in memory)."""
 
 CACHE_FOLDER = Path(".mixdown") / "cache"
 """Where resampled clips are kept, inside the project folder."""
@@ -52,6 +56,7 @@ class _Memo:
         self.audio: OrderedDict[_Key, AudioArray] = OrderedDict()
         self.audio_bytes = 0
         self.midi: dict[_Key, tuple[Note, ...]] = {}
+        self.soundfonts: dict[_Key, tuple[bytes, SoundFontInfo]] = {}
         self.decodes = 0  # how many full decodes ran (for tests)
 
     def keep(self, key: _Key, audio: AudioArray) -> None:
@@ -179,6 +184,36 @@ class AssetCatalog:
             notes = read_midi_notes(path)
             _MEMO.midi[key] = notes
         return notes
+
+    def soundfont(self, path: Path) -> tuple[bytes, SoundFontInfo]:
+        """A SoundFont's bytes, checked (RIFF ``sfbk`` structure, sizes, indices) before any C
+        code parses them; read and checked once per file version per process.
+
+        Raises
+        ------
+        FormatError
+            Not a SoundFont, truncated, inconsistent or larger than SOUNDFONT_MAX_BYTES.
+        """
+        key = _key(path)
+        kept = _MEMO.soundfonts.get(key)
+        if kept is not None:
+            return kept
+        if key[1] > SOUNDFONT_MAX_BYTES:
+            raise FormatError(f"{path}: {key[1] / 1024**3:.1f} GiB is larger than the "
+                              f"{SOUNDFONT_MAX_BYTES // 1024**3} GiB a SoundFont may have", path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FormatError(f"{path}: cannot read ({exc.strerror})", path) from exc
+        try:
+            info = check_soundfont(data, str(path))
+        except FormatError as exc:
+            raise FormatError(str(exc), path) from None
+        with _MEMO.lock:
+            if len(_MEMO.soundfonts) >= 8:
+                _MEMO.soundfonts.pop(next(iter(_MEMO.soundfonts)))
+            _MEMO.soundfonts[key] = (data, info)
+        return data, info
 
     def at_rate(self, path: Path, rate: int) -> Path:
         """``path`` at ``rate`` Hz: the file itself, or a cached resampled copy (soxr, HQ,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mixdown.dsp.instruments.sf2_check import SoundFontInfo
 from mixdown.model.project import Device
 
 DRUM_CHANNEL = 9
@@ -97,6 +98,30 @@ def instrument_for(program: int | None, channel: int) -> Device:
                   params={"preset": preset})
 
 
+def soundfont_instrument(program: int | None, channel: int, file: str,
+                         info: SoundFontInfo) -> tuple[Device, str | None]:
+    """The SoundFont preset for a GM ``program`` on ``channel`` (0-based): bank 0, preset =
+    program; channel 10 plays the drum kit of bank 128. A program the file lacks falls back
+    to the same preset in another melodic bank, then to the bank's first preset; the second
+    value says so (None when the program was found)."""
+    p = 0 if program is None else program
+    drums = channel == DRUM_CHANNEL
+    bank = 128 if drums else 0
+    name = (("GM drums" if program is None else f"GM drums, program {p}") if drums
+            else f"GM program {p}: {GM_PROGRAMS[p]}")
+    have = sorted((b, n) for b, n, _ in info.presets)
+    choice = (bank, p)
+    if choice not in have:
+        same = [(b, n) for b, n in have if n == p and (b == 128) == drums]
+        in_bank = [(b, n) for b, n in have if b == bank]
+        choice = (same or in_bank or have)[0]
+    note = None if choice == (bank, p) else (
+        f"{'drum kit' if drums else 'program'} {p} is not in {file}; plays bank {choice[0]} "
+        f"preset {choice[1]}")
+    return Device(type="soundfont", name=name,
+                  params={"file": file, "bank": choice[0], "preset": choice[1]}), note
+
+
 def program_for(instrument: Device) -> int | None:
     """The GM program to write for ``instrument``: from its name, else the inverse table
     (None for drums without one: channel 10 needs no program change)."""
@@ -105,10 +130,13 @@ def program_for(instrument: Device) -> int | None:
         return int(m.group(1))
     if is_drums(instrument):
         return None
+    if instrument.type == "soundfont":
+        return int(instrument.params.get("preset", 0))
     preset: Any = instrument.params.get("preset", "init")
     return PROGRAM_OF.get((instrument.type, str(preset)), 0)
 
 
 def is_drums(instrument: Device) -> bool:
     """True for an instrument that plays GM drum notes (channel 10 on export)."""
-    return instrument.type == "drums"
+    return instrument.type == "drums" or (instrument.type == "soundfont"
+                                          and instrument.params.get("bank") == 128)

@@ -70,6 +70,14 @@ class SmfPart:
     pan: list[tuple[int, int]] = field(default_factory=list)
     pitch_bends: int = 0
     sustained: int = 0
+    reverb: list[tuple[int, int]] = field(default_factory=list)
+    """CC91 (reverb send level) as (tick, value)."""
+    chorus: list[tuple[int, int]] = field(default_factory=list)
+    """CC93 (chorus send level) as (tick, value)."""
+    bends: list[tuple[int, int]] = field(default_factory=list)
+    """Pitch-wheel positions as (tick, value), 0..16383 with 8192 the centre."""
+    bend_range: float = 2.0
+    """Semitones at full pitch-wheel deflection (RPN 0; General MIDI's default is 2)."""
 
 
 @dataclass(slots=True)
@@ -182,6 +190,11 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
     pan: dict[int, list[tuple[int, int]]] = defaultdict(list)
     pedal: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     bends: dict[int, int] = defaultdict(int)
+    sends: dict[int, dict[int, list[tuple[int, int]]]] = {91: defaultdict(list),
+                                                         93: defaultdict(list)}
+    wheel: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    rpn: dict[int, list[int]] = defaultdict(lambda: [127, 127])  # CC101, CC100 per channel
+    bend_range: dict[int, float] = {}
     ignored = smf.ignored
     most = MAX_CLIP_NOTES if smf.as_clip else MAX_IMPORT_NOTES
     limit = most - smf.notes
@@ -247,6 +260,14 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
                     pan[ch].append((tick, a2))
                 elif a1 == 64:
                     pedal[ch].append((tick, a2 >= 64))
+                elif a1 == 91 or a1 == 93:
+                    sends[a1][ch].append((tick, a2))
+                elif a1 == 101 or a1 == 100:
+                    rpn[ch][0 if a1 == 101 else 1] = a2
+                elif a1 == 6 and rpn[ch] == [0, 0]:  # data entry for RPN 0: bend range
+                    bend_range[ch] = float(a2)
+                elif a1 == 38 and rpn[ch] == [0, 0]:
+                    bend_range[ch] = float(int(bend_range.get(ch, 2.0))) + a2 / 100.0
                 else:
                     ignored[f"controller {a1}"] = ignored.get(f"controller {a1}", 0) + 1
             elif kind == 0xC0:
@@ -254,6 +275,7 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
             elif kind == 0xE0:
                 if a1 | a2 << 7 != 8192:
                     bends[ch] += 1
+                wheel[ch].append((tick, a1 | a2 << 7))
             else:
                 ignored["aftertouch"] = ignored.get("aftertouch", 0) + 1
             continue
@@ -289,6 +311,12 @@ def _read_track(data: bytes, pos: int, end: int, index: int, smf: Smf) -> None:
     smf.end_tick = max(smf.end_tick, tick)
     smf.track_names.append(name)
     _collect_parts(smf, index, name, pairs, tick, programs, volume, pan, pedal, bends)
+    for part in smf.parts:
+        if part.track == index:
+            ch = part.channel
+            part.reverb, part.chorus = sends[91].get(ch, []), sends[93].get(ch, [])
+            part.bends = wheel.get(ch, []) if bends.get(ch) else []
+            part.bend_range = min(24.0, bend_range.get(ch, 2.0))
 
 
 def _vlq(data: bytes, pos: int, end: int) -> tuple[int, int]:

@@ -357,7 +357,31 @@ class _Resolver:
             if zones is None:
                 return None
             params["zones"] = zones
+        if d.type == "soundfont" and not self._soundfont(params, ipath):
+            return None
         return ResolvedInstrument(d.type, self.where.place(ipath), params, ())
+
+    def _soundfont(self, params: dict[str, Any], ipath: Path_) -> bool:
+        """Read and check the SoundFont that ``file`` names; its bytes join the parameters."""
+        rel = params.get("file")
+        if not rel:
+            self.problems.add((*ipath, "file"), 'missing; name the SoundFont, e.g. file = '
+                              '"sounds/gm.sf2" (a file inside the project folder)')
+            return False
+        try:
+            file = self.catalog.path(rel, self.where.at((*ipath, "file")))
+            params["soundfont"], info = self.catalog.soundfont(file)
+        except MixdownError as exc:
+            self.problems.from_error((*ipath, "file"), exc, rel)
+            return False
+        bank, preset = params.get("bank", 0), params.get("preset", 0)
+        if not info.has_preset(bank, preset):
+            from mixdown.dsp.instruments.soundfont import describe_presets
+
+            self.problems.add((*ipath, "preset"), f"{rel} has no preset {preset} in bank "
+                              f"{bank}{describe_presets(info, bank)}")
+            return False
+        return True
 
     def _zones(self, zones: list[Any], ipath: Path_) -> list[Any] | None:
         from mixdown.dsp.instruments.sampler import check_zones

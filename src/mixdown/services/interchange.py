@@ -1,4 +1,6 @@
-"""Use cases that move songs between mixdown and other tools: MIDI import, export, check.
+"""Use cases that move songs between mixdown and other tools: MIDI import, export, check,
+and rendering a MIDI file in one step (import into a hidden temporary project, then the
+normal render).
 
 Import reads and maps the whole file before anything is written; the project is then
 built in a hidden folder beside the output, saved with the project's own atomic save
@@ -16,16 +18,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mixdown.core.errors import MixdownError, ParameterError
+from mixdown.core.errors import FormatError, MixdownError, ParameterError
 from mixdown.core.files import atomic_path
 from mixdown.core.jsonable import to_jsonable
 from mixdown.core.time import song_maps
+from mixdown.dsp.instruments.sf2_check import SoundFontInfo, check_soundfont
 from mixdown.io.midi_export import ExportedTrack, project_to_midi
-from mixdown.io.midi_import import ImportedTrack, MidiImport, midi_to_project
+from mixdown.io.midi_import import ImportedTrack, MidiImport, SoundFontRef, midi_to_project
 from mixdown.io.smf import read_smf
 from mixdown.model.project import Project
 
 PROJECT_FOLDERS = ("audio", "midi", "renders")
+SOUNDS_FOLDER = "sounds"
+"""Where an imported SoundFont is copied, inside the project."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +75,34 @@ class ExportReport:
         return to_jsonable(asdict(self))  # type: ignore[no-any-return]
 
 
-def _read(source: Path) -> MidiImport:
-    return midi_to_project(read_smf(source))
+@dataclass(frozen=True, slots=True)
+class _SoundFont:
+    source: Path
+    ref: SoundFontRef
+
+
+def _soundfont(path: str | Path | None) -> _SoundFont | None:
+    """The SoundFont to import with, checked before anything is written."""
+    if path is None:
+        return None
+    src = Path(path)
+    if not src.is_file():
+        raise FormatError(f"{src}: no such SoundFont file", src)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{src}: cannot read ({exc.strerror})", src) from exc
+    try:
+        info: SoundFontInfo = check_soundfont(data, str(src))
+    except FormatError as exc:
+        raise FormatError(str(exc), src) from None
+    name = src.name if src.suffix.lower() in (".sf2", ".sf3") else f"{src.stem}.sf2"
+    return _SoundFont(src, SoundFontRef(f"{SOUNDS_FOLDER}/{name}", info))
+
+
+def _read(source: Path, soundfont: _SoundFont | None = None) -> MidiImport:
+    return midi_to_project(read_smf(source),
+                           soundfont=soundfont.ref if soundfont is not None else None)
 
 
 def _report(source: Path, song: Path | None, imp: MidiImport) -> ImportReport:
@@ -90,7 +121,8 @@ def check_midi(source: str | Path) -> ImportReport:
     return _report(src, None, _read(src))
 
 
-def import_midi(source: str | Path, output: str | Path, *, force: bool = False) -> ImportReport:
+def import_midi(source: str | Path, output: str | Path, *, force: bool = False,
+                soundfont: str | Path | None = None) -> ImportReport:
     """Make a project folder ``output`` from the MIDI file ``source``.
 
     Parameters
@@ -101,6 +133,9 @@ def import_midi(source: str | Path, output: str | Path, *, force: bool = False) 
         The project folder to create. It may exist if empty; a non-empty one is refused
         unless ``force``, which writes song.toml and the MIDI clip files over what is there
         (other files stay).
+    soundfont : str or Path, optional
+        A SoundFont (.sf2, .sf3): copied into ``sounds/`` in the project, and every track
+        plays a preset of it (General MIDI program; channel 10 the drum kit, bank 128).
 
     Raises
     ------
@@ -110,14 +145,15 @@ def import_midi(source: str | Path, output: str | Path, *, force: bool = False) 
     src = Path(source)
     out = Path(output)
     _check_output(src, out, force)
-    imp = _read(src)
+    sf = _soundfont(soundfont)
+    imp = _read(src, sf)
     parent = out.absolute().parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".import", dir=parent))
     try:
         mask = os.umask(0)
         os.umask(mask)
         tmp.chmod(0o777 & ~mask)  # a folder's usual mode, not mkdtemp's 0700
-        _write_project(imp, tmp)
+        _write_project(imp, tmp, sf)
         _move_into_place(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -135,13 +171,23 @@ def _check_output(src: Path, out: Path, force: bool) -> None:
         raise MixdownError(f"{out}: is the MIDI file itself; give a folder for the project")
 
 
-def _write_project(imp: MidiImport, folder: Path) -> None:
+def _write_project(imp: MidiImport, folder: Path, soundfont: _SoundFont | None = None,
+                   *, link: bool = False) -> None:
     from mixdown.io.project_save import save_project
 
     for sub in PROJECT_FOLDERS:
         (folder / sub).mkdir()
     for rel, data in imp.files.items():
         (folder / rel).write_bytes(data)
+    if soundfont is not None:
+        dest = folder / soundfont.ref.file
+        dest.parent.mkdir(exist_ok=True)
+        try:
+            if not link:
+                raise OSError
+            os.link(soundfont.source, dest)  # a temporary project: no copy where it can
+        except OSError:
+            shutil.copyfile(soundfont.source, dest)
     save_project(imp.project, folder / "song.toml")  # reads the text back: the same project
 
 
@@ -157,6 +203,51 @@ def _move_into_place(tmp: Path, out: Path) -> None:
             dest.mkdir(exist_ok=True)
         else:
             os.replace(item, dest)
+
+
+def render_midi(source: str | Path, output: str | Path, *,
+                soundfont: str | Path | None = None, **options: Any) -> Any:
+    """Render the MIDI file ``source`` to ``output`` in one step.
+
+    The file is imported (as :func:`import_midi` would, with ``soundfont``) into a hidden
+    temporary project beside ``output`` and rendered by
+    :func:`mixdown.services.render.render_project` (the one path from a song to sound),
+    without its track cache; the temporary project is removed whatever happens. Only the
+    output (and its QC sidecar, unless ``qc=False``) is written.
+
+    Parameters
+    ----------
+    options
+        Passed to ``render_project`` (``fmt``, ``bit_depth``, ``sample_rate``, ``qc``,
+        ``block_frames``...).
+
+    Returns
+    -------
+    RenderReport
+
+    Raises
+    ------
+    MixdownError
+        A bad MIDI file or SoundFont (FormatError), or a bad output; nothing is written.
+    """
+    from mixdown.services.render import render_project
+
+    src = Path(source)
+    out = Path(output)
+    if out.is_dir():
+        raise MixdownError(f"{out}: is a folder; give the audio file to write")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise MixdownError(f"{out}: the folder {parent} does not exist")
+    sf = _soundfont(soundfont)
+    imp = _read(src, sf)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".midi-render", dir=parent))
+    try:
+        _write_project(imp, tmp, sf, link=True)
+        options.setdefault("cache", False)
+        return render_project(tmp, out, **options)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def export_midi(project: str | Path | Project, output: str | Path, *,
@@ -193,4 +284,5 @@ def export_midi(project: str | Path | Project, output: str | Path, *,
                         exp.time_signatures, exp.markers, exp.tracks, exp.skipped)
 
 
-__all__ = ["ExportReport", "ImportReport", "check_midi", "export_midi", "import_midi"]
+__all__ = ["ExportReport", "ImportReport", "check_midi", "export_midi", "import_midi",
+           "render_midi"]
