@@ -6,7 +6,7 @@ project refers to (audio, plug-in states). Everything here treats it as hostile 
 - the zip: no entry name that is absolute, has a drive, ``..`` or a backslash, no symlink
   or other special entry, no duplicate name, at most :data:`MAX_ENTRIES` entries; the
   declared uncompressed sizes are capped (:data:`MAX_TOTAL_BYTES` together,
-  :data:`MAX_XML_BYTES` for the XML), and members are read in blocks with the cap counted
+  :data:`MAX_XML_BYTES` for the XML), and members are read in blocks with the caps counted
   again on the bytes that actually come out (a header that lies about its size is caught);
 - the XML: parsed by lxml with no network, no DTD loading, no entity expansion and no huge
   trees; a document with a DOCTYPE (the way in for entity bombs and XXE) is refused;
@@ -41,9 +41,6 @@ MAX_TOTAL_BYTES = 4 * 1024**3
 
 MAX_XML_BYTES = 64 * 1024**2
 """Most uncompressed bytes of project.xml or metadata.xml (64 MiB)."""
-
-MAX_RATIO = 1000
-"""Highest compression ratio accepted for an entry over 1 MiB (a zip bomb's is far higher)."""
 
 CHUNK = 1 << 20
 
@@ -126,13 +123,14 @@ class DawprojectArchive:
     ----------
     path : str or Path
         The ``.dawproject`` file.
-    max_total_bytes : int
-        Cap on the declared (and extracted) uncompressed bytes.
+    max_total_bytes : int, optional
+        Cap on the declared (and extracted) uncompressed bytes; default
+        :data:`MAX_TOTAL_BYTES`.
     """
 
-    def __init__(self, path: str | Path, *, max_total_bytes: int = MAX_TOTAL_BYTES) -> None:
+    def __init__(self, path: str | Path, *, max_total_bytes: int | None = None) -> None:
         self.path = Path(path)
-        self.max_total_bytes = max_total_bytes
+        self.max_total_bytes = MAX_TOTAL_BYTES if max_total_bytes is None else max_total_bytes
         if not self.path.is_file():
             raise FormatError(f"{self.path}: no such file", self.path)
         try:
@@ -176,11 +174,6 @@ class DawprojectArchive:
             if total > self.max_total_bytes:
                 raise self._fail(f"unpacks to more than {self.max_total_bytes} bytes "
                                  "(a zip bomb?); refusing it")
-            if (info.file_size > CHUNK and info.compress_size > 0
-                    and info.file_size / info.compress_size > MAX_RATIO):
-                ratio = info.file_size // max(1, info.compress_size)
-                raise self._fail(f"entry {name!r} is compressed {ratio}:1 (a zip bomb?); "
-                                 "refusing it")
             if not info.is_dir():
                 out[key] = info
         return out

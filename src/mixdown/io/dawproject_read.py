@@ -664,7 +664,6 @@ class _Reader:
                 if p.get("id"):
                     self.targets[p.get("id")] = _Target(chan, "", _as_is, "")
         chan.kept += 1
-        self.drop(f"{chan.name}: {label} ({el.tag}) kept as a foreign device (not run)")
         return Device(type="foreign", name=None, bypass=bypass, params=params)
 
     def _member(self, file_ref: Any, what: str, folder: str, *, audio: bool) -> str:
@@ -761,10 +760,11 @@ class _Reader:
                 self._clip(clip, chan, 0.0, (0.0, math.inf), self._time_unit(el))
 
     def _clip(self, el: Any, chan: _Chan, base: float, window: tuple[float, float],
-              unit: str) -> None:
+              unit: str, outer_name: str | None = None) -> None:
         """Place one Clip whose ``time`` is counted from ``base`` song beats (``unit`` says
         whether it is in beats or seconds), kept inside ``window`` (song beats)."""
-        label = el.get("name") or "clip"
+        name = el.get("name") or outer_name
+        label = name or "clip"
         if el.get("enable") == "false":
             self.drop(f"{chan.name}: the disabled clip {label!r} dropped")
             return
@@ -791,9 +791,9 @@ class _Reader:
             if cunit != "beats":
                 self.drop(f"{chan.name}: clip {label!r} has notes timed in seconds; dropped")
                 return
-            self._note_clip(el, content, chan, lo, hi, play + cut)
+            self._note_clip(el, content, chan, lo, hi, play + cut, name)
         elif content.tag in ("Audio", "Warps"):
-            self._audio_clip(el, content, chan, lo, hi, start, play, cunit, label)
+            self._audio_clip(el, content, chan, lo, hi, start, play, cunit, name)
         elif content.tag == "Clips":
             inner_base = start - play if cunit == "beats" else start
             if cunit != "beats":
@@ -801,7 +801,7 @@ class _Reader:
                           "placed from the clip start")
             for inner in content:
                 if inner.tag == "Clip":
-                    self._clip(inner, chan, inner_base, (lo, hi), "beats")
+                    self._clip(inner, chan, inner_base, (lo, hi), "beats", name)
         else:
             self.drop(f"{chan.name}: clip {label!r} holds {content.tag}; dropped")
 
@@ -815,7 +815,7 @@ class _Reader:
         return None
 
     def _note_clip(self, el: Any, notes_el: Any, chan: _Chan, lo: float, hi: float,
-                   play: float) -> None:
+                   play: float, name: str | None) -> None:
         if chan.kind != "track":
             self.drop(f"{chan.name}: note clips on a bus or the master; dropped")
             return
@@ -868,14 +868,15 @@ class _Reader:
         if chan.instrument is None:
             chan.instrument = Device(type="synth")
             self.drop(f"{chan.name}: has notes but no instrument; plays the built-in synth")
-        chan.clips.append(Clip(name=el.get("name"), start=_round(lo), length=_round(length),
+        chan.clips.append(Clip(name=name, start=_round(lo), length=_round(length),
                                notes=tuple(out), humanize=humanize))
         chan.notes += len(out)
         self.clips += 1
         self.end = max(self.end, hi)
 
     def _audio_clip(self, el: Any, content: Any, chan: _Chan, lo: float, hi: float,
-                    start: float, play: float, cunit: str, label: str) -> None:
+                    start: float, play: float, cunit: str, name: str | None) -> None:
+        label = name or "clip"
         if content.tag == "Warps":
             audio = next((c for c in content if c.tag == "Audio"), None)
             warps = sorted((finite(w.get("time"), 0.0) or 0.0,
@@ -930,7 +931,7 @@ class _Reader:
                           "from the clip's offset to the end of the file")
         gain = extras.get("gain_db", 0.0)
         kwargs: dict[str, Any] = {
-            "name": el.get("name"), "start": _round(lo), "file": path,
+            "name": name, "start": _round(lo), "file": path,
             "offset_s": _round(max(offset, 0.0)), "fade_in_s": _round(max(fin, 0.0)),
             "fade_out_s": _round(max(fout, 0.0)), "loop": loop}
         if not extras.get("to_end"):
