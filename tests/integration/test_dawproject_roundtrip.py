@@ -80,14 +80,25 @@ pan = -0.3
 output = "Group"
 sends = { Verb = -12.0 }
 devices = [{ type = "eq", highpass_hz = 80, bell1_hz = 900, bell1_gain_db = 3 }]
-clips = [
-    { start = 0, length = 7, file = "audio/tone.wav", offset_s = 0.1, gain_db = -3, fade_in_s = 0.05, fade_out_s = 0.1, loop = true },
-    { start = "4:1", file = "audio/noise.wav", fade_out_s = 0.2 },
-]
 automation = [
     { param = "pan", points = [[0, -0.3], [6, 0.5, 0.4], [10, 0.0]] },
     { param = "eq.bell1_gain_db", points = [[0, 3.0], [8, -6.0, -0.5]] },
 ]
+
+[[track.clips]]
+start = 0
+length = 7
+file = "audio/tone.wav"
+offset_s = 0.1
+gain_db = -3
+fade_in_s = 0.05
+fade_out_s = 0.1
+loop = true
+
+[[track.clips]]
+start = "4:1"
+file = "audio/noise.wav"
+fade_out_s = 0.2
 
 [[track]]
 name = "Keys"
@@ -122,7 +133,12 @@ name = "Drums"
 instrument = { type = "drums", kit = "909" }
 output = "Group"
 mute = false
-clips = [{ start = 0, bars = 4, pattern = { kick = "x...x...x...x...", hat = "..x...x...x.o.x." }, swing = 0.1 }]
+
+[[track.clips]]
+start = 0
+bars = 4
+swing = 0.1
+pattern = { kick = "x...x...x...x...", hat = "..x...x...x.o.x." }
 
 [[track]]
 name = "Muted"

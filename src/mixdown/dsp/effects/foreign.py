@@ -58,8 +58,9 @@ class Foreign(EffectBase):
     TYPE = "foreign"
     PARAMS = _PARAMS
 
-    def __init__(self, **values: Any) -> None:
-        super().__init__(values)
+    def __init__(self, *, format: str = "Device", device_name: str = "", device_id: str = "",
+                 xml_file: str = "", state_file: str = "") -> None:
+        super().__init__(locals())
 
     def _prepare(self) -> None:
         pass
