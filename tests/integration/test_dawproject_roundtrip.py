@@ -207,8 +207,8 @@ def test_feature_project_round_trip_nulls(tmp_path: Path, features: Path) -> Non
 
 def test_feature_project_keeps_notes_tempo_and_routing(tmp_path: Path, features: Path) -> None:
     out = tmp_path / "features.dawproject"
-    export_dawproject(features, out)
-    import_dawproject(out, tmp_path / "back")
+    mixdown.export_dawproject(mixdown.load(features), out)  # the top-level API
+    mixdown.import_dawproject(out, tmp_path / "back")
     p0 = open_project(features).project
     p1 = open_project(tmp_path / "back").project
 

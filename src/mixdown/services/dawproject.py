@@ -198,14 +198,16 @@ def export_dawproject(project: str | Path | Project, output: str | Path, *,
     ----------
     project : str, Path or Project
         A project folder, its song.toml, or a Project (then ``root`` is its folder;
-        default the current folder).
+        default the folder it was loaded from, else the current folder).
     output : str or Path
         The ``.dawproject`` file to write (replaced if it exists).
     """
     from mixdown.io.project import open_project
 
     if isinstance(project, Project):
-        proj, base = project, Path(root or ".")
+        from mixdown.services.loaded import root_of
+
+        proj, base = project, Path(root or root_of(project) or ".")
     else:
         pf = open_project(project)
         proj, base = pf.project, pf.root
