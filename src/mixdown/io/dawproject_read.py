@@ -368,7 +368,7 @@ class _Reader:
         ch = chan.el
         vol = ch.find("Volume")
         if vol is not None:
-            chan.volume_db = self._db(vol, f"{chan.name}: volume")
+            chan.volume_db = self._db(vol)
             if vol.get("id"):
                 self.targets[vol.get("id")] = _Target(chan, "volume_db", self._db_point,
                                                       vol.get("unit", "linear"))
@@ -394,7 +394,7 @@ class _Reader:
         if ch.get("solo") == "true" and chan.kind != "master":
             chan.solo = True
 
-    def _db(self, el: Any, what: str) -> float:
+    def _db(self, el: Any) -> float:
         v = finite(el.get("value"))
         if v is None:
             return 0.0
@@ -453,7 +453,7 @@ class _Reader:
                 continue
             seen.add(target.name)
             vol = s.find("Volume")
-            level = self._db(vol, f"{chan.name}: send") if vol is not None else 0.0
+            level = self._db(vol) if vol is not None else 0.0
             pan = s.find("Pan")
             if pan is not None and abs(self._pan(pan, finite(pan.get("value")))) > 1e-9:
                 self.drop(f"{chan.name}: the pan of the send to {target.name!r} dropped")
@@ -978,7 +978,7 @@ class _Reader:
         curves = get_extras(el).get("curves")
         points: list[AutomationPoint] = []
         for i, (t, v, interp) in enumerate(raw):
-            if points and _num(points[-1].at) >= t - 1e-12:
+            if points and float(points[-1].at) >= t - 1e-12:
                 points[-1] = AutomationPoint(at=points[-1].at, value=v)
                 continue
             c = 0.0
@@ -1023,15 +1023,10 @@ def _interp(x: float, xs: list[float], ys: list[float]) -> float:
 
 
 def _round(v: float) -> float:
-    """Round away float noise from unit conversions (12 significant digits)."""
+    """Round away float noise from unit conversions (15 significant digits)."""
     if v == 0 or not math.isfinite(v):
         return float(v)
-    r = float(f"{v:.12g}")
-    return r if abs(r - v) <= 1e-9 * max(1.0, abs(v)) else float(v)
-
-
-def _num(at: Any) -> float:
-    return float(at)
+    return float(f"{v:.15g}")
 
 
 def _first_error(exc: Exception) -> str:
