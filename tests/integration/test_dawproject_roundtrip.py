@@ -146,6 +146,11 @@ instrument = { type = "fm", preset = "epiano" }
 mute = true
 clips = [{ start = 0, length = 4, notes = [["A3", 0, 4, 100]] }]
 
+[[track]]
+name = "Sampler"
+instrument = { type = "sampler", zones = [{ file = "samples/pluck.wav", root = 69 }] }
+clips = [{ start = 1, length = 4, notes = [["A4", 0, 1, 100], ["C5", 1.5, 1, 90]] }]
+
 [[bus]]
 name = "Group"
 devices = [{ type = "compressor", threshold_db = -20, ratio = 3, attack_ms = 5, release_ms = 80 }]
@@ -169,7 +174,7 @@ automation = [{ param = "volume_db", points = [[8, -1.0], [12, -8.0, -0.4]] }]
 @pytest.fixture
 def features(tmp_path: Path, rng: np.random.Generator) -> Path:
     """A project with audio clips (loop, offset, gain, fades, to the end), note clips
-    (swing, transpose, humanize, a pattern), buses, sends (pre and post), automation of
+    (swing, transpose, humanize, a pattern), a sampler playing a project file, buses, sends (pre and post), automation of
     volume, pan, sends, an effect and an instrument parameter (with curves), a tempo ramp
     and step, a signature change, markers and master devices."""
     folder = tmp_path / "features"
@@ -177,6 +182,7 @@ def features(tmp_path: Path, rng: np.random.Generator) -> Path:
               44_100)
     write_wav(folder / "audio" / "noise.wav",
               rng.uniform(-0.3, 0.3, (2, 30_000)).astype(np.float32), 48_000)
+    write_wav(folder / "samples" / "pluck.wav", sine(440, 0.4, amp=0.4))
     (folder / "song.toml").write_text(FEATURES)
     return folder
 
@@ -188,7 +194,7 @@ def test_feature_project_round_trip_nulls(tmp_path: Path, features: Path) -> Non
     assert report.skipped == ()
     doc = _validate(out)
     # what the XML holds, counted independently of mixdown's reader
-    assert len(doc.xpath("/Project/Structure/Track")) == 4 + 2 + 1
+    assert len(doc.xpath("/Project/Structure/Track")) == 5 + 2 + 1
     assert len(doc.xpath("//Channel[@role='master']")) == 1
     assert len(doc.xpath("//Arrangement/Lanes/Lanes/Points")) == 2 + 3 + 1 + 1
     assert len(doc.xpath("//Arrangement/TempoAutomation/RealPoint")) == 3

@@ -49,6 +49,7 @@ from mixdown.io.dawproject_common import (
     finite,
     get_extras,
 )
+from mixdown.io.places import ASSET_KEY
 from mixdown.model.project import (
     MASTER,
     PAN_RANGE,
@@ -545,12 +546,33 @@ class _Reader:
         if device.type not in DEVICES:
             return None
         device = device.model_copy(update={"bypass": bypass})
+        self._param_files(device.params, f"device {el.get('deviceName')!r}")
         params: dict[str, Any] = {}
         plist = el.find("Parameters")
         for p in (plist if plist is not None else ()):
             if p.tag == "RealParameter" and p.get("id") and p.get("name"):
                 params[p.get("id")] = (p.get("name"), _as_is, p.get("unit", "linear"))
         return device, params
+
+    def _param_files(self, value: Any, what: str) -> None:
+        """Files a mixdown device names (``file``, ``*_file``: sampler zones...) come out of
+        the zip to the same project path they were exported from."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and ASSET_KEY.match(k) and isinstance(v, str) and v:
+                    path = check_relative(v, f"{self.where}: {what}")
+                    if path not in self.names:
+                        raise FormatError(f"{self.where}: {what} refers to {path!r}, which is "
+                                          "not in the zip")
+                    if self.members.get(path, path) != path:
+                        raise FormatError(f"{self.where}: {what}: {path!r} clashes with "
+                                          "another file of the project")
+                    self.members[path] = path
+                else:
+                    self._param_files(v, what)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                self._param_files(v, what)
 
     def _builtin(self, el: Any, bypass: bool) -> tuple[Device, dict[str, Any]] | None:
         if el.tag == "Equalizer":
