@@ -174,9 +174,10 @@ automation = [{ param = "volume_db", points = [[8, -1.0], [12, -8.0, -0.4]] }]
 @pytest.fixture
 def features(tmp_path: Path, rng: np.random.Generator) -> Path:
     """A project with audio clips (loop, offset, gain, fades, to the end), note clips
-    (swing, transpose, humanize, a pattern), a sampler playing a project file, buses, sends (pre and post), automation of
-    volume, pan, sends, an effect and an instrument parameter (with curves), a tempo ramp
-    and step, a signature change, markers and master devices."""
+    (swing, transpose, humanize, a pattern), a sampler playing a project file, buses,
+    sends (pre and post), automation of volume, pan, sends, an effect and an instrument
+    parameter (with curves), a tempo ramp and step, a signature change, markers and master
+    devices."""
     folder = tmp_path / "features"
     write_wav(folder / "audio" / "tone.wav", sine(330, 1.3, sample_rate=44_100, amp=0.5),
               44_100)
