@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from mixdown.core.audio import AudioArray
     from mixdown.core.targets import Target
     from mixdown.services.analyze import Analysis
+    from mixdown.services.dawproject import DawprojectExportReport, DawprojectImportReport
     from mixdown.services.deliver import DeliveryReport, TargetDelivery
     from mixdown.services.interchange import ExportReport, ImportReport
     from mixdown.services.master import (
@@ -79,6 +80,8 @@ _LAZY = {
     "MasterReport": "mixdown.services.master", "RenderReport": "mixdown.services.render",
     "StemsMode": "mixdown.services.render", "ImportReport": "mixdown.services.interchange",
     "ExportReport": "mixdown.services.interchange",
+    "DawprojectImportReport": "mixdown.services.dawproject",
+    "DawprojectExportReport": "mixdown.services.dawproject",
 }
 
 
@@ -474,6 +477,56 @@ def export_midi(project: Project | str | Path, output: str | Path, *,
     return _export_midi(project, output, root=root, ticks_per_beat=ticks_per_beat)
 
 
+def import_dawproject(source: str | Path, output: str | Path, *,
+                      force: bool = False) -> DawprojectImportReport:
+    """Make a project folder from a DAWproject file (Bitwig Studio, Studio One, Cubase).
+
+    Tracks, buses, the master, clips (notes and audio, copied into ``audio/``), tempo and
+    signature maps, markers, automation and devices come across; plug-ins are kept as
+    ``foreign`` devices so that export writes them back; what has no place in a project is
+    listed in ``dropped`` (docs/interchange.md). The zip is checked entry by entry and the
+    XML against the DAWproject schema; nothing is written unless the whole import succeeds.
+
+    Parameters
+    ----------
+    source : Path
+        The ``.dawproject`` file.
+    output : Path
+        The project folder to create (refused if it holds files, unless ``force``).
+    force : bool
+        Replace the files of an existing non-empty folder.
+
+    Returns
+    -------
+    DawprojectImportReport
+    """
+    from mixdown.services.dawproject import import_dawproject as _import
+
+    return _import(source, output, force=force)
+
+
+def export_dawproject(project: Project | str | Path, output: str | Path, *,
+                      root: str | Path | None = None) -> DawprojectExportReport:
+    """Write a project as a DAWproject file (a zip with project.xml, metadata.xml, files).
+
+    Parameters
+    ----------
+    project : Project or Path
+        A loaded project, a project folder or its ``song.toml``.
+    output : Path
+        The ``.dawproject`` file to write (atomically).
+    root : Path, optional
+        The folder the project's files resolve against (default: the project's own).
+
+    Returns
+    -------
+    DawprojectExportReport
+    """
+    from mixdown.services.dawproject import export_dawproject as _export
+
+    return _export(project, output, root=root)
+
+
 __all__ = [
     "AlbumReport",
     "AlbumTrackReport",
@@ -483,6 +536,8 @@ __all__ = [
     "Bus",
     "Clip",
     "ConvertReport",
+    "DawprojectExportReport",
+    "DawprojectImportReport",
     "DeliveryReport",
     "Device",
     "ExportReport",
@@ -514,7 +569,9 @@ __all__ = [
     "analyze",
     "convert",
     "deliver",
+    "export_dawproject",
     "export_midi",
+    "import_dawproject",
     "import_midi",
     "load",
     "master",

@@ -143,6 +143,6 @@ def test_output_folder_refusals(tmp_path: Path) -> None:
     _one_line_error(run("import", str(src), "-o", str(src)), src, "not a folder")
     assert run("import", str(src), "-o", str(busy), "--force").returncode == 0
     assert (busy / "song.toml").is_file() and (busy / "keep.txt").read_text() == "x"
-    _one_line_error(run("export", str(busy), "--format", "dawproject", "-o",
-                        str(tmp_path / "x.dawproject")), Path("--format dawproject"),
+    _one_line_error(run("export", str(busy), "--format", "aaf", "-o",
+                        str(tmp_path / "x.aaf")), Path("--format aaf"),
                     "unknown format")

@@ -1,4 +1,5 @@
-"""Interchange commands: ``import`` (a MIDI file into a project), ``export`` (to MIDI)."""
+"""Interchange commands: ``import`` (a MIDI or DAWproject file into a project), ``export``
+(to MIDI or DAWproject)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import")
     def import_cmd(
-        source: Annotated[Path, typer.Argument(help="A Standard MIDI File (.mid).",
-                                               show_default=False)],
+        source: Annotated[Path, typer.Argument(
+            help="A Standard MIDI File (.mid) or a DAWproject file (.dawproject).",
+            show_default=False)],
         output: Annotated[Path, typer.Option("-o", "--output",
                                              help="The project folder to create.")],
         force: Annotated[bool, typer.Option(
@@ -57,11 +59,21 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Create a project folder from a MIDI file (tracks, tempo map, markers, mix)."""
+        """Create a project folder from a MIDI or DAWproject file (tracks, clips, tempo map,
+        markers, mix)."""
+        from mixdown.services.dawproject import is_dawproject_path
         from mixdown.services.interchange import import_midi
 
+        if is_dawproject_path(source):
+            if soundfont is not None:
+                raise MixdownError(f"{source}: --soundfont applies to MIDI files only")
+            from mixdown.cli.dawproject import import_dawproject_cmd
+
+            import_dawproject_cmd(source, output, force=force, json_out=json_out)
+            return
         if not is_midi_path(source):
-            raise MixdownError(f"{source}: import reads MIDI files (.mid, .midi)")
+            raise MixdownError(f"{source}: import reads MIDI files (.mid, .midi) and "
+                               "DAWproject files (.dawproject)")
         report = import_midi(source, output, force=force, soundfont=soundfont)
         if json_out:
             print_json(report.as_dict())
@@ -74,19 +86,24 @@ def register(app: typer.Typer) -> None:
         project: Annotated[Path, typer.Argument(help="A project folder or its song.toml.",
                                                 show_default=False)],
         output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
-        fmt: Annotated[str, typer.Option("--format", help="midi (the only format so far).")
-                       ] = "midi",
+        fmt: Annotated[str, typer.Option("--format", help="midi or dawproject.")] = "midi",
         ticks_per_beat: Annotated[int | None, typer.Option(
             "--ticks-per-beat", min=1, max=32767,
             help="MIDI resolution (default: the project's MIDI clips', else 480 or finer).")
         ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Export PROJECT's instrument tracks, tempo map and markers to a MIDI file."""
+        """Export PROJECT to a MIDI file (instrument tracks, tempo map, markers) or a
+        DAWproject file (the whole song: tracks, clips, audio, mix, automation)."""
         from mixdown.services.interchange import export_midi
 
+        if fmt.lower() == "dawproject":
+            from mixdown.cli.dawproject import export_dawproject_cmd
+
+            export_dawproject_cmd(project, output, json_out=json_out)
+            return
         if fmt.lower() != "midi":
-            raise MixdownError(f"--format {fmt}: unknown format; use midi")
+            raise MixdownError(f"--format {fmt}: unknown format; use midi or dawproject")
         report = export_midi(project, output, ticks_per_beat=ticks_per_beat)
         if json_out:
             print_json(report.as_dict())

@@ -59,9 +59,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check_cmd(project: ProjectArg, json_out: JsonOpt = False) -> None:
-        """Load and validate PROJECT (or a .mid file) without writing anything."""
+        """Load and validate PROJECT (or a .mid or .dawproject file) without writing anything."""
         from mixdown.cli.interchange import is_midi_path, print_import
         from mixdown.core.errors import MixdownError
+        from mixdown.services.dawproject import is_dawproject_path
+
+        if is_dawproject_path(project):  # a DAWproject zip: open, validate and map it
+            from mixdown.cli.dawproject import check_dawproject_cmd
+
+            check_dawproject_cmd(project, json_out=json_out)
+            return
 
         if is_midi_path(project):  # a MIDI file: read and map it as import would
             from mixdown.services.interchange import check_midi

@@ -246,6 +246,7 @@ BUILTIN_MODULES: list[str] = [
     "mixdown.dsp.effects.vst3",
     "mixdown.dsp.effects.filter",
     "mixdown.dsp.effects.lofi",
+    "mixdown.dsp.effects.foreign",
     "mixdown.dsp.instruments.synth",
     "mixdown.dsp.instruments.fm",
     "mixdown.dsp.instruments.drums",

@@ -30,6 +30,7 @@ from mixdown.dsp.base import (
     device_info,
     load_builtin_devices,
 )
+from mixdown.dsp.effects.foreign import FOREIGN_TYPES, foreign_warning
 from mixdown.dsp.instruments.drums import DRUM_NOTES
 from mixdown.io.audio import FORMATS
 from mixdown.io.catalog import AssetCatalog
@@ -337,6 +338,8 @@ class _Resolver:
             params = self._params(d, info, dpath)
             if params is None or not self._constructs(d, params, dpath):
                 continue
+            if d.type in FOREIGN_TYPES:
+                self.problems.warn(dpath, foreign_warning(d.type, params))
             sc = d.params.get("sidechain")
             out.append(ResolvedDevice(j, d.type, self.where.place(dpath), params, d.bypass,
                                       self.index[sc] if sc else None))
@@ -352,6 +355,8 @@ class _Resolver:
         params = self._params(d, info, ipath)
         if params is None:
             return None
+        if d.type in FOREIGN_TYPES:
+            self.problems.warn(ipath, foreign_warning(d.type, params))
         if d.type == "sampler" and isinstance(params.get("zones"), list):
             zones = self._zones(params["zones"], ipath)
             if zones is None:

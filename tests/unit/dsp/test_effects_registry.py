@@ -17,7 +17,7 @@ for _mod in EFFECT_MODULES:  # import ours directly: other built-ins may be mid-
 
 EXPECTED = {"eq", "highpass", "lowpass", "compressor", "gate", "limiter", "saturation",
             "reverb", "delay", "chorus", "flanger", "phaser", "utility", "vst3",
-            "filter", "bitcrush", "tape", "vinyl"}
+            "filter", "bitcrush", "tape", "vinyl", "foreign"}
 EFFECTS = sorted(t for t, i in DEVICES.items()
                  if i.kind == "effect" and i.factory.__module__ in EFFECT_MODULES)
 BUILDABLE = [t for t in EFFECTS if t != "vst3"]  # vst3 needs a plug-in path
