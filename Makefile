@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_OUT := examples/demo/renders/demo.wav
 
-.PHONY: demo test bench lint system install install-test warmup clean
+.PHONY: demo test bench lint system install install-test warmup clean vendor
 
 system:
 	@bash scripts/install-system.sh
@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml | system
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENDOR)/.installed | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m mixdown.warmup
@@ -32,6 +32,22 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test requirements-bench.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# The web studio's front-end libraries (htmx, wavesurfer.js), pinned in package-lock.json,
+# installed from the npm registry into build/web and copied into the package (not in git).
+VENDOR   := src/mixdown/server/static/vendor
+WEBBUILD := build/web
+$(VENDOR)/.installed: package.json package-lock.json | system
+	@mkdir -p $(WEBBUILD) $(VENDOR)
+	cp package.json package-lock.json $(WEBBUILD)/
+	cd $(WEBBUILD) && npm ci --no-audit --no-fund --ignore-scripts --silent
+	cp $(WEBBUILD)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/wavesurfer.min.js $(VENDOR)/wavesurfer.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/plugins/regions.min.js $(VENDOR)/wavesurfer.regions.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/plugins/timeline.min.js $(VENDOR)/wavesurfer.timeline.min.js
+	@touch $@
+
+vendor: $(VENDOR)/.installed
 
 # Compile every numba kernel into its on-disk cache (install does it once; run it again
 # after editing a kernel, or with NUMBA_CACHE_DIR set to warm that cache instead).
@@ -55,4 +71,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(WEBBUILD) $(VENDOR) test-artifacts
