@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,14 @@ STATIC = HERE / "static"
 
 def create_app(config: ServeConfig) -> FastAPI:
     """The studio app for ``config``; the database is opened (and migrated) here."""
-    app = FastAPI(title="mixdown studio", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.jobs.shutdown()
+        app.state.studio.close()
+
+    app = FastAPI(title="mixdown studio", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape on .html
     templates.env.globals["static_version"] = _static_version()
     app.state.config = config
@@ -68,7 +77,6 @@ def create_app(config: ServeConfig) -> FastAPI:
     from mixdown.server.routes import register
 
     register(app)
-    app.add_event_handler("shutdown", app.state.jobs.shutdown)
     return app
 
 

@@ -19,7 +19,8 @@ from typing import Any, Literal
 from mixdown.core.errors import MixdownError
 
 State = Literal["queued", "running", "done", "failed"]
-Progress = Callable[[int, int], None]
+Progress = Callable[[float, str], None]
+"""``progress(fraction 0..1, stage)``."""
 
 
 @dataclass
@@ -64,8 +65,9 @@ class RenderJobs:
             job = Job(id=next(self._ids), song=song)
             self._jobs[job.id] = job
 
-        def progress(done: int, total: int) -> None:
-            job.fraction = min(1.0, done / total) if total > 0 else 0.0
+        def progress(fraction: float, stage: str) -> None:
+            job.fraction = min(1.0, max(0.0, float(fraction)))
+            job.message = stage
 
         def run() -> None:
             job.state = "running"
