@@ -64,7 +64,7 @@ def _bb(t: SongTiming, position: Any) -> str:
 
     try:
         beats = parse_position(position, t.meter, t.tempo)
-    except Exception:  # noqa: BLE001 - a position we cannot place is shown as written
+    except Exception:
         return str(position)
     bar, beat = t.meter.beats_to_bar_beat(beats)
     return f"{bar}:{beat:g}"
@@ -257,7 +257,7 @@ def _val(v: Any) -> str:
 
 
 def _clip_key(c: Clip, i: int) -> str:
-    return c.name or c.file or c.midi or f"clip {i + 1}"
+    return c.name or c.file or c.midi or f"#{i + 1}"
 
 
 def _clips(name: str, a: Sequence[Clip], b: Sequence[Clip], t_old: SongTiming,

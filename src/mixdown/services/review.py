@@ -111,17 +111,17 @@ RenderProgress = Callable[[float, str], None]
 ``done``."""
 
 __all__ = [
-    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment",
-    "Comparison", "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks",
-    "PlatformPreview", "Reference", "Section", "ShareLink", "SongSummary", "StatusChange",
-    "Studio", "TokenMissing", "UnsupportedUpload", "UploadTooLarge", "Version",
-    "add_comment", "add_reference", "approved_version", "check_token", "compare",
-    "create_share_link", "diff_projects", "diff_versions", "get_reference", "get_version",
-    "keep_version", "list_comments", "list_references", "list_share_links", "list_songs",
-    "list_versions", "loudness_curve", "open_studio", "peaks", "platform_preview_gain",
-    "reference_audio_path", "render_version", "resolve_comment", "revoke_share_link",
-    "sections", "set_status", "song_summary", "status_history", "studio_of_project",
-    "version_audio_path", "version_qc",
+    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment", "Comparison",
+    "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview", "Reference",
+    "Section", "ShareLink", "SongSummary", "StatusChange", "Studio", "TokenMissing",
+    "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment", "add_reference",
+    "approved_of_project", "approved_version", "check_token", "compare", "create_share_link",
+    "diff_projects", "diff_versions", "get_reference", "get_version", "keep_version",
+    "list_comments", "list_references", "list_share_links", "list_songs", "list_versions",
+    "loudness_curve", "open_studio", "peaks", "platform_preview_gain", "reference_audio_path",
+    "render_project_version", "render_version", "resolve_comment", "revoke_share_link", "sections",
+    "set_status", "snapshot_text", "song_summary", "status_history", "studio_of_project",
+    "version_audio_path", "version_qc"
 ]
 
 
@@ -853,14 +853,30 @@ def render_version(studio: Studio, song: str, note: str, *, author: str = "owner
                      progress)
 
 
+def snapshot_text(given: object, project: Any, root: Path) -> str:
+    """The song.toml text a render of ``given`` used: the file when a path was given, the
+    project written out as TOML when a :class:`~mixdown.model.project.Project` was."""
+    from mixdown.model.project import Project
+
+    if not (root / SONG_FILE).is_file():
+        raise ParameterError(f"{root}: no {SONG_FILE}; a version is kept for a project folder "
+                             "(save the project first)")
+    if isinstance(given, Project):
+        from mixdown.io.project_save import project_to_document
+
+        return project_to_document(project).as_string()
+    return (root / SONG_FILE).read_text(encoding="utf-8")
+
+
 def keep_version(project: str | Path, audio: str | Path, note: str, *,
-                 database: str | None = None, author: str = "owner") -> Version:
+                 song_toml: str | None = None, database: str | None = None,
+                 author: str = "owner") -> Version:
     """Keep an audio file rendered from ``project`` (and its ``.qc.json`` sidecar) as a new
     version of the song in the project's studio (its parent folder; the database by the
-    :func:`mixdown.db.database_url` rules); the CLI's ``render --version``.
+    :func:`mixdown.db.database_url` rules); what ``render(..., version=NOTE)`` does.
 
-    The audio and the sidecar are copied into the store; the project's current song.toml is
-    the snapshot.
+    The audio and the sidecar are copied into the store; ``song_toml`` (default: the
+    project's song.toml now) is the snapshot.
     """
     from mixdown.io.audio import format_for_path
     from mixdown.io.measure import analyze_file
@@ -871,7 +887,8 @@ def keep_version(project: str | Path, audio: str | Path, note: str, *,
         src = Path(audio)
         fmt = format_for_path(src)
         name = f"mix{src.suffix.lower()}"
-        text = (folder / SONG_FILE).read_text(encoding="utf-8")
+        text = song_toml if song_toml is not None else \
+            (folder / SONG_FILE).read_text(encoding="utf-8")
         sidecar = src.with_name(src.name + ".qc.json")
         with _staging(studio) as stage:
             shutil.copyfile(src, stage / name)
@@ -883,6 +900,45 @@ def keep_version(project: str | Path, audio: str | Path, note: str, *,
                 _write_json(stage / f"{name}.qc.json", qc)
             return _keep(studio, song, text, stage, name, fmt, qc, _note(note),
                          _who(author, "author"), None)
+    finally:
+        studio.close()
+
+
+def render_project_version(project: str | Path, note: str, *, database: str | None = None,
+                           author: str = "owner", progress: RenderProgress | None = None
+                           ) -> tuple[Version, Path]:
+    """Render a project folder straight into its studio (the parent folder) as a new
+    version: ``mixdown render PROJECT --version NOTE`` without ``-o``.
+
+    Returns
+    -------
+    (Version, Path)
+        The version and its audio file in the store.
+    """
+    studio, song = studio_of_project(project, database)
+    try:
+        version = render_version(studio, song, note, author=author, progress=progress)
+        return version, version_audio_path(studio, version)
+    finally:
+        studio.close()
+
+
+def approved_of_project(project: str | Path, database: str | None = None) -> Version | None:
+    """The approved version of a project folder in its studio (the parent folder), for
+    ``mixdown info``. A default SQLite database that does not exist is not created: there
+    is then no approved version."""
+    from mixdown.db import DEFAULT_FILENAME
+
+    p = Path(project)
+    folder = (p.parent if p.is_file() else p).resolve()
+    songs = folder.parent
+    default = songs / DEFAULT_FILENAME
+    if database_url(database, songs) == f"sqlite:///{default.resolve()}" \
+            and not default.is_file():
+        return None
+    studio, song = studio_of_project(folder, database)
+    try:
+        return approved_version(studio, song)
     finally:
         studio.close()
 
