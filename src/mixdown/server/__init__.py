@@ -7,12 +7,17 @@ the peaks the backend precomputed. Everything the pages show comes from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mixdown.server.config import ServeConfig, ServeRefused, is_loopback
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["ServeConfig", "ServeRefused", "create_app", "is_loopback"]
 
 
-def create_app(config: ServeConfig):  # noqa: ANN201 - FastAPI is imported lazily
+def create_app(config: ServeConfig) -> FastAPI:
     """The FastAPI application for ``config`` (see :mod:`mixdown.server.app`)."""
     from mixdown.server.app import create_app as _create
 
