@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 SONG = """\
@@ -52,3 +57,30 @@ def make_song(songs: Path, name: str, **kw: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "song.toml").write_text(song_text(**kw))  # type: ignore[arg-type]
     return folder
+
+
+MIXDOWN = str(Path(sys.executable).with_name("mixdown"))
+
+
+@contextlib.contextmanager
+def running_server(folder: Path, *args: str, env: dict[str, str] | None = None
+                   ) -> Iterator[str]:
+    """Run ``mixdown serve FOLDER --port 0 ARGS`` (a real uvicorn) and yield the URL it
+    prints once it listens; stop it afterwards."""
+    proc = subprocess.Popen([MIXDOWN, "serve", str(folder), "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()  # blocks until it listens (or dies)
+        if not line.startswith("http"):
+            proc.kill()
+            raise AssertionError(f"serve did not start: {line!r} {proc.stderr.read()!r}")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

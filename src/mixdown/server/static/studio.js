@@ -102,31 +102,37 @@
     ws.on("timeupdate", update);
     update(0);
 
+    // sections: a marker at each start; looping one is chosen below the waveform (or L)
     let loop = null;
+    const loopSelect = document.getElementById("loop-section");
+    const setLoop = (section) => {
+      loop = section;
+      if (loopSelect) loopSelect.value = section ? section.name : "";
+      if (section) { ws.setTime(section.start_s); ws.play(); }
+    };
+    const sectionAt = (t) => data.sections.find((s) => s.start_s <= t && t < s.end_s) || null;
+    if (loopSelect) {
+      loopSelect.addEventListener("change", () =>
+        setLoop(data.sections.find((s) => s.name === loopSelect.value) || null));
+    }
+    ws.on("timeupdate", (t) => {
+      if (loop && (t >= loop.end_s || t < loop.start_s - 0.05)) ws.setTime(loop.start_s);
+    });
     ws.on("decode", () => {
       for (const s of data.sections) {
-        regions.addRegion({ id: "section-" + s.name, start: s.start_s, end: s.end_s,
-          content: s.name, color: "rgba(120,160,90,0.12)", drag: false, resize: false });
+        regions.addRegion({ id: "section-" + s.name, start: s.start_s, content: s.name,
+          color: "rgba(60,120,40,0.7)", drag: false, resize: false });
       }
       for (const c of data.comments) {
         const r = regions.addRegion({ id: "comment-" + c.id, start: c.seconds,
-          content: "\u{1F4AC}", color: c.resolved ? "#999" : "#e08a00", drag: false, resize: false });
+          content: "\u{1F4AC} " + c.bar + ":" + c.beat, color: c.resolved ? "#999" : "#e08a00",
+          drag: false, resize: false });
         r.element.title = c.bar + ":" + c.beat + " " + c.author + ": " + c.text;
         r.element.dataset.comment = String(c.id);
       }
     });
-    regions.on("region-clicked", (r, e) => {
-      e.stopPropagation();
-      if (r.id.startsWith("section-")) {
-        loop = loop === r ? null : r;
-        const box = document.getElementById("loop");
-        if (box) box.textContent = loop ? "looping " + r.id.slice(8) : "";
-        if (loop) r.play();
-      } else {
-        ws.setTime(r.start);
-      }
-    });
-    regions.on("region-out", (r) => { if (loop === r) r.play(); });
+    regions.on("region-clicked", (r, e) => { e.stopPropagation(); ws.setTime(r.start); });
+    window.mixdownLoop = { set: setLoop, get: () => loop, sectionAt };
 
     // a click on the waveform fills the comment position
     ws.on("interaction", (t) => {
@@ -161,6 +167,7 @@
       else if (e.key === "ArrowRight") { e.preventDefault(); ws.setTime(Math.min(data.duration_s, ws.getCurrentTime() + bar)); }
       else if (e.key === "ArrowLeft") { e.preventDefault(); ws.setTime(Math.max(0, ws.getCurrentTime() - bar)); }
       else if (e.key === "Home") { ws.setTime(0); }
+      else if (e.key === "l" || e.key === "L") { setLoop(loop ? null : sectionAt(ws.getCurrentTime())); }
     });
   }
 
