@@ -125,7 +125,7 @@
       }
       for (const c of data.comments) {
         const r = regions.addRegion({ id: "comment-" + c.id, start: c.seconds,
-          content: "\u{1F4AC} " + c.bar + ":" + c.beat, color: c.resolved ? "#999" : "#e08a00",
+          content: "\u25C6 " + c.bar + ":" + c.beat, color: c.resolved ? "#999" : "#e08a00",
           drag: false, resize: false });
         r.element.title = c.bar + ":" + c.beat + " " + c.author + ": " + c.text;
         r.element.dataset.comment = String(c.id);
