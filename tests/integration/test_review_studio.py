@@ -5,7 +5,6 @@ and bad input (404/401/403/413/415)."""
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +14,9 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "review"))
-from review_songs import make_song
-
 from mixdown.core.errors import MixdownError, ParameterError
 from mixdown.services import review as rv
+from review_songs import make_song
 
 
 @dataclass
