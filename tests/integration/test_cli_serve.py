@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -39,3 +40,19 @@ def test_serve_refuses_a_missing_folder_and_half_tls(tmp_path: Path) -> None:
     r = subprocess.run([MIXDOWN, "serve", str(tmp_path), "--certfile", str(tmp_path)],
                        capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 1 and "--keyfile" in r.stderr
+
+
+def test_serve_speaks_https_with_a_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   capture_output=True, check=True, timeout=60)
+    make_song(tmp_path / "songs", "tune", title="Secure Tune", bars=3)
+    with running_server(tmp_path / "songs", "--certfile", str(cert), "--keyfile", str(key),
+                        env={"MIXDOWN_SECRET": ""}) as url:
+        assert url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        with urllib.request.urlopen(url, timeout=30, context=context) as r:
+            assert r.status == 200 and "Secure Tune" in r.read().decode()
+            assert "Secure" in r.headers.get("set-cookie", "")

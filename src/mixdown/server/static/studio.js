@@ -87,6 +87,9 @@
       plugins: [regions],
     });
     window.mixdownPlayer = ws;
+    ws.once("redrawcomplete", () => {
+      document.body.dataset.waveformReadyMs = performance.now().toFixed(1);
+    });
     drawRuler(document.getElementById("ruler"), data);
     drawLoudness(document.getElementById("loudness"), data);
 
