@@ -109,7 +109,8 @@ def test_acceptance_flow(tmp_path: Path, browser: Browser) -> None:
         _wait(page, f"Math.abs(window.mixdownPlayer.getCurrentTime() - "
                     f"{duration / 2}) < 0.3")
         # the click filled the comment position with the bar under it (1 s per bar)
-        assert page.input_value("#comment-form [name=bar]") == str(int(duration / 2) + 1)
+        clicked = page.evaluate("window.mixdownPlayer.getCurrentTime()")
+        assert page.input_value("#comment-form [name=bar]") == str(int(clicked) + 1)
         page.keyboard.press("ArrowRight")  # one bar on
         _wait(page, f"Math.abs(window.mixdownPlayer.getCurrentTime() - "
                     f"{duration / 2 + 1}) < 0.3")
@@ -117,8 +118,12 @@ def test_acceptance_flow(tmp_path: Path, browser: Browser) -> None:
         assert page.evaluate("window.mixdownLoop.get().name") == "Chorus"
         assert page.input_value("#loop-section") == "Chorus"
         page.keyboard.press("l")
+        assert page.evaluate("window.mixdownLoop.get() === null")
+        page.evaluate("window.mixdownPlayer.pause()")
         page.keyboard.press("Space")
-        assert not page.evaluate("window.mixdownPlayer.isPlaying()")
+        _wait(page, "window.mixdownPlayer.isPlaying()")
+        page.keyboard.press("Space")
+        _wait(page, "!window.mixdownPlayer.isPlaying()")
 
         # a comment at bar 17 beat 1
         page.fill("#comment-form [name=bar]", "17")

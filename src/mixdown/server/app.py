@@ -18,14 +18,15 @@ from mixdown.core.errors import MixdownError
 from mixdown.server import security
 from mixdown.server.config import ServeConfig
 from mixdown.server.jobs import RenderJobs
-from mixdown.server.state import Studio
+from mixdown.server.state import StudioHolder
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 
 
 def create_app(config: ServeConfig) -> FastAPI:
-    """The studio app for ``config``; the database is opened (and migrated) here."""
+    """The studio app for ``config``; the database is opened (and migrated) in a background
+    thread that requests wait for (:class:`~mixdown.server.state.StudioHolder`)."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -38,7 +39,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     templates.env.globals["static_version"] = _static_version()
     app.state.config = config
     app.state.templates = templates
-    app.state.studio = Studio.open(config)
+    app.state.studio = StudioHolder(config)
     app.state.jobs = RenderJobs()
 
     app.mount("/static", StaticFiles(directory=str(STATIC), follow_symlink=False),

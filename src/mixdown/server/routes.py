@@ -25,15 +25,17 @@ from fastapi.responses import (
 from mixdown.core.targets import TargetTable
 from mixdown.server import security
 from mixdown.server.security import HTTPRefusal, Visitor
-from mixdown.server.state import PREVIEW_PLATFORMS, bar_grid
-from mixdown.services import review
+from mixdown.server.state import (
+    PREVIEW_PLATFORMS,
+    bar_grid,
+    review,
+    waveform_points_per_second,
+)
 
 router = APIRouter()
 
 #: What only the owner may do, whatever a share link's role says.
 OWNER_ONLY = frozenset({"render", "upload", "share", "files"})
-#: Points of the waveform drawn on a version page (at most).
-WAVEFORM_POINTS = 4000
 
 
 def register(app: FastAPI) -> None:
@@ -45,7 +47,7 @@ def register(app: FastAPI) -> None:
 
 
 def _studio(request: Request) -> Any:
-    return request.app.state.studio.studio
+    return request.app.state.studio.get()
 
 
 def visitor(request: Request) -> Visitor:
@@ -221,15 +223,11 @@ def job_events(request: Request, job_id: str) -> StreamingResponse:
 # -- versions ------------------------------------------------------------------------------
 
 
-def _points_per_second(duration_s: float) -> float:
-    return max(1.0, min(200.0, WAVEFORM_POINTS / max(duration_s, 1e-3)))
-
-
 def _version_data(request: Request, version: Any, comments: list[Any]) -> dict[str, Any]:
     """What the player script needs, as JSON in the page."""
     studio = _studio(request)
     song = quote(version.song)
-    peaks = review.peaks(studio, version, _points_per_second(version.duration_s))
+    peaks = review.peaks(studio, version, waveform_points_per_second(version))
     curve = review.loudness_curve(studio, version).as_dict()
     bars = bar_grid(studio, version)
     found = review.sections(studio, version)
@@ -379,8 +377,8 @@ def compare_page(request: Request, song: str, a: str = "", b: str = "") -> HTMLR
 async def upload_reference(request: Request, song: str, name: str = "") -> JSONResponse:
     import anyio.to_thread
 
-    require(request, "upload", song)
-    studio = _studio(request)
+    await anyio.to_thread.run_sync(require, request, "upload", song)
+    studio = await anyio.to_thread.run_sync(_studio, request)
     await anyio.to_thread.run_sync(review.list_references, studio, song)  # 404 first
     limit = request.app.state.config.max_upload_bytes
     shown = name or "upload"
