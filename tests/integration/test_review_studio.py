@@ -5,6 +5,7 @@ and bad input (404/401/403/413/415)."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,9 @@ def test_peaks_and_curve_are_the_versions(world: World) -> None:
     coarse = rv.peaks(world.studio, world.v2, points_per_second=10)
     assert coarse.points_per_second == pytest.approx(10)
     assert rv.peaks(world.studio, world.v2, points_per_second=10) is coarse  # cached
+    body = rv.peaks_json(world.studio, world.v2, 10)
+    assert json.loads(body) == coarse.as_dict(8)
+    assert rv.peaks_json(world.studio, world.v2, 10) is body
     curve = rv.loudness_curve(world.studio, world.v2)
     assert np.nanmax(curve.lufs) == pytest.approx(
         rv.version_qc(world.studio, world.v2)["max_short_term_lufs"], abs=0.3)

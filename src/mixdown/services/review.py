@@ -111,17 +111,17 @@ RenderProgress = Callable[[float, str], None]
 ``done``."""
 
 __all__ = [
-    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment", "Comparison",
-    "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview", "Reference",
-    "Section", "ShareLink", "SongSummary", "StatusChange", "Studio", "TokenMissing",
-    "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment", "add_reference",
-    "approved_of_project", "approved_version", "check_token", "compare", "create_share_link",
-    "diff_projects", "diff_versions", "get_reference", "get_version", "keep_version",
-    "list_comments", "list_references", "list_share_links", "list_songs", "list_versions",
-    "loudness_curve", "open_studio", "peaks", "platform_preview_gain", "reference_audio_path",
-    "render_project_version", "render_version", "resolve_comment", "revoke_share_link", "sections",
-    "set_status", "snapshot_text", "song_summary", "status_history", "studio_of_project",
-    "version_audio_path", "version_qc"
+    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment",
+    "Comparison", "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview",
+    "Reference", "Section", "ShareLink", "Side", "SongSummary", "StatusChange", "Studio",
+    "TokenMissing", "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment",
+    "add_reference", "approved_of_project", "approved_version", "check_token", "compare",
+    "create_share_link", "diff_projects", "diff_versions", "get_reference", "get_version",
+    "keep_version", "list_comments", "list_references", "list_share_links", "list_songs",
+    "list_versions", "loudness_curve", "open_studio", "peaks", "peaks_json",
+    "platform_preview_gain", "reference_audio_path", "render_project_version", "render_version",
+    "resolve_comment", "revoke_share_link", "sections", "set_status", "snapshot_text",
+    "song_summary", "status_history", "studio_of_project", "version_audio_path", "version_qc",
 ]
 
 
@@ -147,6 +147,8 @@ class Studio:
     _peaks: dict[tuple[str, int, float | None], Peaks] = field(default_factory=dict,
                                                                repr=False)
     _curves: dict[tuple[str, int], LoudnessCurve] = field(default_factory=dict, repr=False)
+    _peaks_json: dict[tuple[str, int, float | None], bytes] = field(default_factory=dict,
+                                                                    repr=False)
 
     def close(self) -> None:
         """Close the database connections."""
@@ -1048,6 +1050,20 @@ def peaks(studio: Studio, item: Version | Reference,
         got = reduce_peaks(base, points_per_second)
         with studio._lock:
             studio._peaks[rkey] = got
+    return got
+
+
+def peaks_json(studio: Studio, item: Version | Reference,
+               points_per_second: float | None = None, *, bits: int = 8) -> bytes:
+    """:func:`peaks` as audiowaveform JSON bytes (:meth:`Peaks.as_dict`), cached: what a
+    waveform request answers with."""
+    key = (item.folder, bits, points_per_second)
+    got = studio._peaks_json.get(key)
+    if got is None:
+        got = json.dumps(peaks(studio, item, points_per_second).as_dict(bits),
+                         separators=(",", ":")).encode()
+        with studio._lock:
+            studio._peaks_json[key] = got
     return got
 
 
