@@ -111,17 +111,18 @@ RenderProgress = Callable[[float, str], None]
 ``done``."""
 
 __all__ = [
-    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment",
+    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Bar", "Change", "Comment",
     "Comparison", "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview",
-    "Reference", "Section", "ShareLink", "Side", "SongSummary", "StatusChange", "Studio",
-    "TokenMissing", "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment",
-    "add_reference", "approved_of_project", "approved_version", "check_token", "compare",
-    "create_share_link", "diff_projects", "diff_versions", "get_reference", "get_version",
-    "keep_version", "list_comments", "list_references", "list_share_links", "list_songs",
-    "list_versions", "loudness_curve", "open_studio", "peaks", "peaks_json",
+    "Reference", "Section", "ShareLink", "Side", "SongSummary", "SongTiming", "StatusChange",
+    "Studio", "TokenMissing", "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment",
+    "add_reference", "approved_of_project", "approved_version", "bar_grid", "check_token",
+    "compare", "create_share_link", "diff_projects", "diff_versions", "get_reference",
+    "get_version", "keep_version", "list_comments", "list_references", "list_share_links",
+    "list_songs", "list_versions", "loudness_curve", "open_studio", "peaks", "peaks_json",
     "platform_preview_gain", "reference_audio_path", "render_project_version", "render_version",
     "resolve_comment", "revoke_share_link", "sections", "set_status", "snapshot_text",
     "song_summary", "status_history", "studio_of_project", "version_audio_path", "version_qc",
+    "version_timing",
 ]
 
 
@@ -147,6 +148,7 @@ class Studio:
     _peaks: dict[tuple[str, int, float | None], Peaks] = field(default_factory=dict,
                                                                repr=False)
     _curves: dict[tuple[str, int], LoudnessCurve] = field(default_factory=dict, repr=False)
+    _grids: dict[int, tuple[Bar, ...]] = field(default_factory=dict, repr=False)
     _peaks_json: dict[tuple[str, int, float | None], bytes] = field(default_factory=dict,
                                                                     repr=False)
 
@@ -721,6 +723,47 @@ def song_summary(studio: Studio, song: str) -> SongSummary:
 def sections(studio: Studio, version: Version) -> tuple[Section, ...]:
     """The song's sections (markers) in ``version``: name, bar:beat and seconds."""
     return _timing(studio, version).sections
+
+
+def version_timing(studio: Studio, version: Version) -> SongTiming:
+    """``version``'s meter and tempo maps (from its song.toml snapshot; cached):
+    ``seconds(bar, beat)``, ``bar_beat(seconds)``, ``bpm_at(bar, beat)``."""
+    return _timing(studio, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a version: its number, start (seconds) and beat length (seconds)."""
+
+    bar: int
+    seconds: float
+    beat_s: float
+    beats: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"bar", "seconds", "beat_s", "beats"}`` (seconds to 0.1 ms)."""
+        return {"bar": self.bar, "seconds": round(self.seconds, 4),
+                "beat_s": round(self.beat_s, 5), "beats": self.beats}
+
+
+def bar_grid(studio: Studio, version: Version) -> tuple[Bar, ...]:
+    """Every bar that starts within ``version``'s audio, in its own tempo map (cached)."""
+    got = studio._grids.get(version.id)
+    if got is not None:
+        return got
+    timing = _timing(studio, version)
+    bars = []
+    bar = 1
+    start = timing.seconds(1, 1.0)
+    while start <= version.duration_s and bar <= 100_000:
+        beats = timing.meter.signature_at_bar(bar).beats_per_bar
+        end = timing.seconds(bar + 1, 1.0)
+        bars.append(Bar(bar, start, (end - start) / beats, beats))
+        bar, start = bar + 1, end
+    got = tuple(bars)
+    with studio._lock:
+        studio._grids[version.id] = got
+    return got
 
 
 # -- versions -----------------------------------------------------------------------------
