@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -185,8 +185,12 @@ def open_studio(folder: str | Path = ".", database: str | None = None) -> Studio
         raise NotFound(f"{folder}: no such folder of songs")
     songs = songs.resolve()
     url = database_url(database, songs)
-    db = open_database(url)
+    with _OPENING:  # Alembic's command API is not thread-safe
+        db = open_database(url)
     return Studio(songs=songs, db=db, store=_store_for(url, songs))
+
+
+_OPENING = threading.Lock()
 
 
 def _store_for(url: str, songs: Path) -> Path:
@@ -1038,6 +1042,10 @@ def _keep(studio: Studio, song: str, text: str, stage: Path, audio_name: str, fm
         final = studio.store / rel
         try:
             with studio.db.transaction() as s:
+                # take the song's row lock first (SQLite: the write lock), so versions kept
+                # at the same time are numbered one after the other
+                s.execute(update(SongRow).where(SongRow.id == song_id)
+                          .values(name=SongRow.name))
                 number = (s.execute(select(func.max(VersionRow.number))
                                     .where(VersionRow.song_id == song_id)).scalar() or 0) + 1
                 final.parent.mkdir(parents=True, exist_ok=True)
