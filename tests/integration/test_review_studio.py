@@ -5,6 +5,7 @@ and bad input (404/401/403/413/415)."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,19 @@ def test_comment_keeps_bar_beat_and_moves_in_seconds(world: World) -> None:
     assert on_v1.seconds == pytest.approx(64 * 60 / 180)
 
 
+def test_bar_grid_and_timing_follow_each_version(world: World) -> None:
+    for v, bpm in ((world.v1, 180), (world.v2, 200)):
+        grid = rv.bar_grid(world.studio, v)
+        assert [b.bar for b in grid] == list(range(1, 19))  # 17 bars, the 18th starts the tail
+        assert grid[16].seconds == pytest.approx(64 * 60 / bpm)
+        assert all(b.beat_s == pytest.approx(60 / bpm) for b in grid)
+        timing = rv.version_timing(world.studio, v)
+        assert timing.bar_beat(grid[16].seconds) == (17, pytest.approx(1.0))
+    sections = rv.sections(world.studio, world.v2)
+    assert [(s.name, s.bar, s.seconds) for s in sections] == [
+        ("Verse", 1, 0.0), ("Chorus 2", 9, pytest.approx(32 * 60 / 200))]
+
+
 def test_ab_gains_match_the_measured_loudness(world: World) -> None:
     cmp = rv.compare(world.studio, world.v1, world.v2)
     a, sr = _audio(world, world.v1)
@@ -122,6 +136,9 @@ def test_peaks_and_curve_are_the_versions(world: World) -> None:
     coarse = rv.peaks(world.studio, world.v2, points_per_second=10)
     assert coarse.points_per_second == pytest.approx(10)
     assert rv.peaks(world.studio, world.v2, points_per_second=10) is coarse  # cached
+    body = rv.peaks_json(world.studio, world.v2, 10)
+    assert json.loads(body) == coarse.as_dict(8)
+    assert rv.peaks_json(world.studio, world.v2, 10) is body
     curve = rv.loudness_curve(world.studio, world.v2)
     assert np.nanmax(curve.lufs) == pytest.approx(
         rv.version_qc(world.studio, world.v2)["max_short_term_lufs"], abs=0.3)

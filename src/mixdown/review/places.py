@@ -9,6 +9,8 @@ and checked to stay inside the store.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from mixdown.review.errors import NotFound
@@ -32,39 +34,40 @@ def song_folder(songs: Path, name: str) -> Path:
     Raises
     ------
     NotFound
-        For a name that is not a project folder directly under ``songs``; nothing is read.
+        For a name that is not a project folder directly under ``songs`` (a real folder,
+        not a symlink, holding a regular ``song.toml``); nothing is read.
     """
     if not valid_song_name(name):
         raise NotFound(f"no song {_shown(name)} in {songs}")
     root = songs.resolve()
     folder = root / name
-    try:
-        real = folder.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise NotFound(f"no song {_shown(name)} in {songs}") from None
-    if real.parent != root or not real.is_dir() or not (real / SONG_FILE).is_file() \
-            or (real / SONG_FILE).resolve().parent != real:
+    if not _is_project(str(folder)):
         raise NotFound(f"no song {_shown(name)} in {songs}")
-    return real
+    return folder
+
+
+def _is_project(folder: str) -> bool:
+    """A real folder (not a symlink) holding a regular song.toml (not a symlink)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return False
+        return stat.S_ISREG(os.lstat(os.path.join(folder, SONG_FILE)).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def song_names(songs: Path) -> list[str]:
     """Every project folder directly under ``songs`` (sorted by name)."""
-    root = songs.resolve()
     names = []
     try:
-        entries = sorted(root.iterdir(), key=lambda p: p.name)
+        with os.scandir(songs.resolve()) as entries:
+            for entry in entries:
+                if valid_song_name(entry.name) and entry.is_dir(follow_symlinks=False) \
+                        and _is_project(entry.path):
+                    names.append(entry.name)
     except OSError:
         return []
-    for entry in entries:
-        if not valid_song_name(entry.name):
-            continue
-        try:
-            song_folder(root, entry.name)
-        except NotFound:
-            continue
-        names.append(entry.name)
-    return names
+    return sorted(names)
 
 
 def inside(store: Path, relative: str) -> Path:

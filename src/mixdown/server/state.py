@@ -91,29 +91,6 @@ def waveform_points_per_second(version: Any) -> float:
 
 
 def bar_grid(studio: Any, version: Any) -> list[dict[str, float]]:
-    """Every bar's start in ``version``'s audio: ``{"bar", "seconds", "beat_s"}``.
-
-    ``beat_s`` is the length of one beat of that bar (seconds), from the version's own
-    tempo map (its song.toml snapshot).
-    """
-    timing = _timing(studio, version)
-    grid = []
-    bar = 1
-    while True:
-        start = timing.seconds(bar, 1.0)
-        if start > version.duration_s or bar > 100_000:
-            break
-        beats = timing.meter.signature_at_bar(bar).beats_per_bar
-        end = timing.seconds(bar + 1, 1.0)
-        grid.append({"bar": bar, "seconds": round(start, 4),
-                     "beat_s": round((end - start) / beats, 5)})
-        bar += 1
-    return grid
-
-
-def _timing(studio: Any, version: Any) -> Any:
-    """The version's SongTiming (the review service's own, cached there)."""
-    public = getattr(review, "version_timing", None)
-    if public is not None:
-        return public(studio, version)
-    return review._timing(studio, version)  # until the review API names it publicly
+    """Every bar's start in ``version``'s audio: ``{"bar", "seconds", "beat_s", "beats"}``
+    (seconds; from the version's own tempo map, cached by the review service)."""
+    return [b.as_dict() for b in review.bar_grid(studio, version)]

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,17 +111,18 @@ RenderProgress = Callable[[float, str], None]
 ``done``."""
 
 __all__ = [
-    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Change", "Comment", "Comparison",
-    "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview", "Reference",
-    "Section", "ShareLink", "SongSummary", "StatusChange", "Studio", "TokenMissing",
-    "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment", "add_reference",
-    "approved_of_project", "approved_version", "check_token", "compare", "create_share_link",
-    "diff_projects", "diff_versions", "get_reference", "get_version", "keep_version",
-    "list_comments", "list_references", "list_share_links", "list_songs", "list_versions",
-    "loudness_curve", "open_studio", "peaks", "platform_preview_gain", "reference_audio_path",
-    "render_project_version", "render_version", "resolve_comment", "revoke_share_link", "sections",
-    "set_status", "snapshot_text", "song_summary", "status_history", "studio_of_project",
-    "version_audio_path", "version_qc"
+    "MAX_REFERENCE_BYTES", "ROLES", "STATUSES", "STATUS_LABELS", "Bar", "Change", "Comment",
+    "Comparison", "Forbidden", "Grant", "LoudnessCurve", "NotFound", "Peaks", "PlatformPreview",
+    "Reference", "Section", "ShareLink", "Side", "SongSummary", "SongTiming", "StatusChange",
+    "Studio", "TokenMissing", "UnsupportedUpload", "UploadTooLarge", "Version", "add_comment",
+    "add_reference", "approved_of_project", "approved_version", "bar_grid", "check_token",
+    "compare", "create_share_link", "diff_projects", "diff_versions", "get_reference",
+    "get_version", "keep_version", "list_comments", "list_references", "list_share_links",
+    "list_songs", "list_versions", "loudness_curve", "open_studio", "peaks", "peaks_json",
+    "platform_preview_gain", "reference_audio_path", "render_project_version", "render_version",
+    "resolve_comment", "revoke_share_link", "sections", "set_status", "snapshot_text",
+    "song_summary", "status_history", "studio_of_project", "version_audio_path", "version_qc",
+    "version_timing",
 ]
 
 
@@ -147,6 +148,9 @@ class Studio:
     _peaks: dict[tuple[str, int, float | None], Peaks] = field(default_factory=dict,
                                                                repr=False)
     _curves: dict[tuple[str, int], LoudnessCurve] = field(default_factory=dict, repr=False)
+    _grids: dict[int, tuple[Bar, ...]] = field(default_factory=dict, repr=False)
+    _peaks_json: dict[tuple[str, int, float | None], bytes] = field(default_factory=dict,
+                                                                    repr=False)
 
     def close(self) -> None:
         """Close the database connections."""
@@ -181,8 +185,12 @@ def open_studio(folder: str | Path = ".", database: str | None = None) -> Studio
         raise NotFound(f"{folder}: no such folder of songs")
     songs = songs.resolve()
     url = database_url(database, songs)
-    db = open_database(url)
+    with _OPENING:  # Alembic's command API is not thread-safe
+        db = open_database(url)
     return Studio(songs=songs, db=db, store=_store_for(url, songs))
+
+
+_OPENING = threading.Lock()
 
 
 def _store_for(url: str, songs: Path) -> Path:
@@ -721,6 +729,47 @@ def sections(studio: Studio, version: Version) -> tuple[Section, ...]:
     return _timing(studio, version).sections
 
 
+def version_timing(studio: Studio, version: Version) -> SongTiming:
+    """``version``'s meter and tempo maps (from its song.toml snapshot; cached):
+    ``seconds(bar, beat)``, ``bar_beat(seconds)``, ``bpm_at(bar, beat)``."""
+    return _timing(studio, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a version: its number, start (seconds) and beat length (seconds)."""
+
+    bar: int
+    seconds: float
+    beat_s: float
+    beats: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"bar", "seconds", "beat_s", "beats"}`` (seconds to 0.1 ms)."""
+        return {"bar": self.bar, "seconds": round(self.seconds, 4),
+                "beat_s": round(self.beat_s, 5), "beats": self.beats}
+
+
+def bar_grid(studio: Studio, version: Version) -> tuple[Bar, ...]:
+    """Every bar that starts within ``version``'s audio, in its own tempo map (cached)."""
+    got = studio._grids.get(version.id)
+    if got is not None:
+        return got
+    timing = _timing(studio, version)
+    bars = []
+    bar = 1
+    start = timing.seconds(1, 1.0)
+    while start <= version.duration_s and bar <= 100_000:
+        beats = timing.meter.signature_at_bar(bar).beats_per_bar
+        end = timing.seconds(bar + 1, 1.0)
+        bars.append(Bar(bar, start, (end - start) / beats, beats))
+        bar, start = bar + 1, end
+    got = tuple(bars)
+    with studio._lock:
+        studio._grids[version.id] = got
+    return got
+
+
 # -- versions -----------------------------------------------------------------------------
 
 
@@ -993,6 +1042,10 @@ def _keep(studio: Studio, song: str, text: str, stage: Path, audio_name: str, fm
         final = studio.store / rel
         try:
             with studio.db.transaction() as s:
+                # take the song's row lock first (SQLite: the write lock), so versions kept
+                # at the same time are numbered one after the other
+                s.execute(update(SongRow).where(SongRow.id == song_id)
+                          .values(name=SongRow.name))
                 number = (s.execute(select(func.max(VersionRow.number))
                                     .where(VersionRow.song_id == song_id)).scalar() or 0) + 1
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -1048,6 +1101,20 @@ def peaks(studio: Studio, item: Version | Reference,
         got = reduce_peaks(base, points_per_second)
         with studio._lock:
             studio._peaks[rkey] = got
+    return got
+
+
+def peaks_json(studio: Studio, item: Version | Reference,
+               points_per_second: float | None = None, *, bits: int = 8) -> bytes:
+    """:func:`peaks` as audiowaveform JSON bytes (:meth:`Peaks.as_dict`), cached: what a
+    waveform request answers with."""
+    key = (item.folder, bits, points_per_second)
+    got = studio._peaks_json.get(key)
+    if got is None:
+        got = json.dumps(peaks(studio, item, points_per_second).as_dict(bits),
+                         separators=(",", ":")).encode()
+        with studio._lock:
+            studio._peaks_json[key] = got
     return got
 
 

@@ -23,6 +23,9 @@ def songs(tmp_path: Path) -> Path:
     outside.mkdir()
     (outside / "song.toml").write_text("[song]\n")
     (root / "link").symlink_to(outside)
+    (root / "alias").symlink_to(root / "good")
+    (root / "linked-toml").mkdir()
+    (root / "linked-toml" / "song.toml").symlink_to(outside / "song.toml")
     (root / "file.txt").write_text("x")
     return root
 
@@ -39,7 +42,8 @@ def test_traversal_and_odd_names_are_not_found(songs: Path, name: str) -> None:
     assert err.value.http_status == 404
 
 
-@pytest.mark.parametrize("name", ["no-project", "link", "file.txt", "missing"])
+@pytest.mark.parametrize("name", ["no-project", "link", "alias", "linked-toml", "file.txt",
+                                  "missing"])
 def test_not_a_project_directly_inside_is_not_found(songs: Path, name: str) -> None:
     with pytest.raises(NotFound):
         song_folder(songs, name)
