@@ -116,7 +116,8 @@ def test_version_page_escapes_notes_and_embeds_player_data(owner: TestClient) ->
     start = r.text.index('id="version-data">') + len('id="version-data">')
     data = json.loads(r.text[start:r.text.index("</script>", start)])
     assert data["duration_s"] > 0 and len(data["peaks"]["max"]) > 100
-    assert data["bars"][0] == {"bar": 1, "seconds": 0.0, "beat_s": 0.25}  # 240 bpm
+    assert data["bars"][0] == {"bar": 1, "seconds": 0.0, "beat_s": 0.25, "beats": 4}  # 240 bpm
+    assert [b["bar"] for b in data["bars"]] == [1, 2, 3, 4, 5, 6]
     assert [s["name"] for s in data["sections"]] == ["Verse", "Chorus"] or \
         [s["name"] for s in data["sections"]] == ["Verse"]
 
@@ -390,3 +391,25 @@ def test_non_loopback_bind_needs_a_secret(songs: Path, monkeypatch: pytest.Monke
     assert ServeConfig.from_options(songs, host="::1").secret is None
     monkeypatch.setenv("MIXDOWN_SECRET", SECRET)
     assert ServeConfig.from_options(songs, host="0.0.0.0").secret == SECRET
+
+
+def test_comment_threads_replies_and_resolve(songs: Path, owner: TestClient) -> None:
+    r = owner.post("/songs/first/versions/2/comments",
+                   data={"bar": "3", "beat": "2.5", "text": "snare <b>late</b>"})
+    assert r.status_code == 204 and r.headers["HX-Refresh"] == "true"
+    with review.open_studio(songs) as studio:
+        c = next(c for c in review.list_comments(studio, review.get_version(studio, "first", 2))
+                 if c.text == "snare <b>late</b>")
+    assert (c.bar, c.beat) == (3, 2.5)
+    r = owner.post("/songs/first/versions/2/comments",
+                   data={"bar": "3", "beat": "2.5", "text": "fixed in v3", "parent": str(c.id)})
+    assert r.status_code == 204
+    assert owner.post(f"/songs/first/comments/{c.id}/resolve").status_code == 204
+    page = owner.get("/songs/first/versions/2").text
+    item = page.split(f'data-comment="{c.id}"')[1].split("</li>\n{% endfor %}")[0]
+    assert "snare &lt;b&gt;late&lt;/b&gt;" in page and "<b>late" not in page
+    assert "resolved by owner" in item and "fixed in v3" in item
+    assert owner.post(f"/songs/first/comments/{c.id}/resolve",
+                      data={"reopen": "1"}).status_code == 204
+    assert owner.post("/songs/first/comments/99999/resolve").status_code == 404
+    assert owner.post("/songs/first/comments/x/resolve").status_code == 404
