@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_OUT := examples/demo/renders/demo.wav
+VENDOR   := src/mixdown/server/static/vendor
+WEBBUILD := build/web
 
 .PHONY: demo test bench lint system install install-test warmup clean vendor
 
@@ -35,8 +37,6 @@ install: $(VENV)/.installed
 
 # The web studio's front-end libraries (htmx, wavesurfer.js), pinned in package-lock.json,
 # installed from the npm registry into build/web and copied into the package (not in git).
-VENDOR   := src/mixdown/server/static/vendor
-WEBBUILD := build/web
 $(VENDOR)/.installed: package.json package-lock.json | system
 	@mkdir -p $(WEBBUILD) $(VENDOR)
 	cp package.json package-lock.json $(WEBBUILD)/
