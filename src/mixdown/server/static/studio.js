@@ -73,6 +73,8 @@
     if (!data) return;
     const peaks = data.peaks;
     const regions = WaveSurfer.Regions.create();
+    const seconds = WaveSurfer.Timeline.create({ container: "#seconds", height: 14,
+      style: { fontSize: "10px", color: "#66707a" } });
     const ws = WaveSurfer.create({
       container: "#waveform",
       url: data.audio_url,
@@ -84,7 +86,7 @@
       cursorColor: "#d33",
       normalize: false,
       interact: true,
-      plugins: [regions],
+      plugins: [regions, seconds],
     });
     window.mixdownPlayer = ws;
     ws.once("redrawcomplete", () => {
