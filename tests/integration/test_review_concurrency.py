@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from review_songs import make_song
 
 from mixdown.db import ENV_VAR
 from mixdown.services import review as rv
+from review_songs import make_song
 
 
 def test_parallel_versions_are_numbered_once_each(tmp_path: Path,
