@@ -7,8 +7,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_OUT := examples/demo/renders/demo.wav
+VENDOR   := src/mixdown/server/static/vendor
+WEBBUILD := build/web
 
-.PHONY: demo test bench lint system install install-test warmup clean
+.PHONY: demo test bench lint system install install-test warmup clean vendor
 
 system:
 	@bash scripts/install-system.sh
@@ -25,7 +27,7 @@ $(VENV)/.installed-tinysoundfont: $(BIN)/python Makefile
 	$(BIN)/pip install -q --no-deps $(TINYSOUNDFONT)
 	@touch $@
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-tinysoundfont | system
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-tinysoundfont $(VENDOR)/.installed | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m mixdown.warmup
@@ -40,6 +42,20 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test requirements-bench.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# The web studio's front-end libraries (htmx, wavesurfer.js), pinned in package-lock.json,
+# installed from the npm registry into build/web and copied into the package (not in git).
+$(VENDOR)/.installed: package.json package-lock.json | system
+	@mkdir -p $(WEBBUILD) $(VENDOR)
+	cp package.json package-lock.json $(WEBBUILD)/
+	cd $(WEBBUILD) && npm ci --no-audit --no-fund --ignore-scripts --silent
+	cp $(WEBBUILD)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/wavesurfer.min.js $(VENDOR)/wavesurfer.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/plugins/regions.min.js $(VENDOR)/wavesurfer.regions.min.js
+	cp $(WEBBUILD)/node_modules/wavesurfer.js/dist/plugins/timeline.min.js $(VENDOR)/wavesurfer.timeline.min.js
+	@touch $@
+
+vendor: $(VENDOR)/.installed
 
 # Compile every numba kernel into its on-disk cache (install does it once; run it again
 # after editing a kernel, or with NUMBA_CACHE_DIR set to warm that cache instead).
@@ -63,4 +79,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(WEBBUILD) $(VENDOR) test-artifacts

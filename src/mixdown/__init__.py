@@ -164,6 +164,7 @@ def render(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: bool = True,
+    version: str | None = None,
 ) -> RenderReport:
     """Render a project to an audio file, with a QC sidecar (``<output>.qc.json``).
 
@@ -207,10 +208,16 @@ def render(
         Use the project's track cache (``.mixdown/nodes/``): tracks and buses an edit did
         not reach are read back, not rendered again (bit-identical output). False neither
         reads nor writes it; a project built in Python with no folder has none.
+    version : str, optional
+        Also keep the render as a review version with this note (what ``mixdown serve``
+        shows): in the studio of the project's parent folder, the database by the usual
+        rules (``$MIXDOWN_DATABASE_URL``, else ``mixdown.db`` there). Whole songs of a
+        project folder only.
 
     Returns
     -------
     RenderReport
+        ``report.version`` is the kept :class:`~mixdown.services.review.Version`.
     """
     from mixdown.services.render import render_project
 
@@ -218,7 +225,7 @@ def render(
                           sample_rate=sample_rate, stems=stems, stems_mode=stems_mode,
                           section=section, start=start, end=end, master=master,
                           master_part=master_part, qc=qc, root=root, workers=workers,
-                          progress=progress, cache=cache)
+                          progress=progress, cache=cache, version=version)
 
 
 def render_audio(

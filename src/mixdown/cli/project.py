@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,6 +34,38 @@ def _problems(exc: BaseException) -> None:
     for line in str(exc).splitlines():
         stderr.print(f"mixdown: error: {line}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(getattr(exc, "exit_code", 1))
+
+
+def _approved(project: Path) -> Any:
+    """The project's approved review version (None if none, or the database is unreachable:
+    a warning then)."""
+    from mixdown.core.errors import MixdownError
+    from mixdown.services.review import approved_of_project
+
+    try:
+        return approved_of_project(project)
+    except MixdownError as exc:
+        warn([f"review status unknown: {exc}"])
+        return None
+
+
+def _render_version_only(project: Path, note: str, json_out: bool) -> None:
+    """``render PROJECT --version NOTE`` without ``-o``: straight into the studio."""
+    from mixdown.services.review import render_project_version
+
+    with progress_bar("rendering", 1.0, enabled=not json_out) as advance:
+        state = {"done": 0.0}
+
+        def progress(fraction: float, _stage: str) -> None:
+            advance(fraction - state["done"])
+            state["done"] = fraction
+
+        version, audio = render_project_version(project, note, progress=progress)
+    if json_out:
+        print_json({"output": str(audio), "version": version.as_dict()})
+        return
+    typer.echo(f"kept {version.label} of {version.song} in the studio: {audio} "
+               f"({_fmt_time(version.duration_s)})")
 
 
 def register(app: typer.Typer) -> None:
@@ -106,6 +138,8 @@ def register(app: typer.Typer) -> None:
             d = describe_project(project)
         except MixdownError as exc:
             _problems(exc)
+        approved = _approved(project)
+        d["approved_version"] = approved.as_dict() if approved is not None else None
         if json_out:
             print_json(d)
             return
@@ -115,6 +149,10 @@ def register(app: typer.Typer) -> None:
         tempo = ", ".join(
             f"{'→' if t['ramp'] else ''}{t['bpm']:g} bpm @ beat {t['beat']:g}"
             for t in d["tempo_map"])
+        if approved is not None:
+            when = approved.status_at.strftime("%Y-%m-%d %H:%M UTC") if approved.status_at else ""
+            out.print(f"approved: {approved.label} by {approved.status_by}, {when} "
+                      f"({approved.note or 'no note'})", markup=False)
         out.print(f"tempo: {tempo}")
         sigs = ", ".join(f"{s['signature'][0]}/{s['signature'][1]} @ bar {s['bar']}"
                          for s in d["time_signatures"])
@@ -142,8 +180,9 @@ def register(app: typer.Typer) -> None:
     @app.command("render")
     def render_cmd(
         project: ProjectArg,
-        output: Annotated[Path, typer.Option("-o", "--output",
-                                             help="The file to write (.wav, .flac, .mp3).")],
+        output: Annotated[Path | None, typer.Option(
+            "-o", "--output", help="The file to write (.wav, .flac, .mp3); may be left out "
+            "with --version.")] = None,
         fmt: Annotated[str | None, typer.Option(
             "--format", help="wav, flac or mp3 (default: from -o).")] = None,
         bit_depth: Annotated[int | None, typer.Option(
@@ -177,6 +216,10 @@ def register(app: typer.Typer) -> None:
             "--soundfont", help="With a MIDI file for PROJECT: play it with this SoundFont "
             "(.sf2, .sf3; channel 10 the drum kit). Without, the built-in instruments.")
         ] = None,
+        version: Annotated[str | None, typer.Option(
+            "--version", help="Keep the render as a review version with this note, in the "
+            "studio of PROJECT's parent folder (mixdown serve); without -o it is rendered "
+            "straight into the studio.")] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Render PROJECT (or a MIDI file) to an audio file, with a QC sidecar (OUT.wav.qc.json)."""
@@ -190,10 +233,19 @@ def register(app: typer.Typer) -> None:
         render = render_project
         if is_midi_path(project):
             render = partial(render_midi, soundfont=soundfont)
+            if version is not None:
+                raise MixdownError(f"{project}: --version keeps a project's render; import "
+                                   "the MIDI file first (mixdown import)")
         elif soundfont is not None:
             raise MixdownError(f"--soundfont {soundfont}: is for rendering a MIDI file; a "
                                'project names its SoundFonts in song.toml (type = "soundfont")')
 
+        if output is None:
+            if version is None:
+                raise typer.BadParameter("give the file to write (or --version NOTE)",
+                                         param_hint="-o")
+            _render_version_only(project, version, json_out)
+            return
         state: dict[str, object] = {}
         if stems_mode not in ("buses", "tracks"):
             raise typer.BadParameter(f"expected buses or tracks, got {stems_mode!r}",
@@ -211,7 +263,7 @@ def register(app: typer.Typer) -> None:
                                         section=section, start=_position(start),
                                         end=_position(end), master_part=master_part,
                                         block_frames=block_frames, progress=progress,
-                                        cache=not no_cache)
+                                        cache=not no_cache, version=version)
             except MixdownError as exc:
                 if "\n" not in str(exc):
                     raise
@@ -230,6 +282,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"stem {s}")
         if report.qc_path:
             typer.echo(f"qc {report.qc_path}")
+        if report.version is not None:
+            v = report.version
+            typer.echo(f"kept {v.label} of {v.song} in the studio ({v.note or 'no note'})")
         if report.cache is not None and (report.cache["read"] or report.cache["skipped"]):
             kept = len(report.cache["read"]) + len(report.cache["skipped"])
             typer.echo(f"cache: {kept} tracks and buses unchanged, "

@@ -79,6 +79,9 @@ class RenderReport:
     cache : dict or None
         What the track cache gave (``read``, ``written``, ``skipped``: channel names);
         None when the render did not use it.
+    version : Version or None
+        With ``version=NOTE``: the review version kept from this render
+        (:class:`mixdown.services.review.Version`).
     """
 
     output: Path
@@ -95,6 +98,7 @@ class RenderReport:
     qc_warnings: tuple[str, ...] = ()
     master: dict[str, Any] | None = None
     cache: dict[str, list[str]] | None = None
+    version: Any = None
 
     @property
     def duration_s(self) -> float:
@@ -103,7 +107,7 @@ class RenderReport:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready description (what ``mixdown render --json`` prints)."""
-        return {
+        d = {
             "output": str(self.output), "format": self.format, "bit_depth": self.bit_depth,
             "sample_rate": self.sample_rate, "channels": self.channels,
             "duration_s": self.duration_s, "stems": [str(s) for s in self.stems],
@@ -112,6 +116,9 @@ class RenderReport:
             "qc_warnings": list(self.qc_warnings), "master": self.master,
             "cache": self.cache,
         }
+        if self.version is not None:
+            d["version"] = self.version.as_dict()
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +260,7 @@ def render_project(
     progress: Progress | None = None,
     qc: bool = True,
     cache: bool = True,
+    version: str | None = None,
 ) -> RenderReport:
     """Render ``project`` (a folder, a song.toml or a :class:`Project`) to ``output``.
 
@@ -297,17 +305,33 @@ def render_project(
         did not change since an earlier render is read back instead of rendered (the output
         is bit-identical). False neither reads nor writes it. A :class:`Project` built in
         Python with no folder (no ``root``, never loaded or saved) has no cache.
+    version : str, optional
+        Also keep the render as a review version with this note
+        (:func:`mixdown.services.review.keep_version`: the studio of the project's parent
+        folder). Whole songs only; the project must be a folder on disk.
 
     Returns
     -------
     RenderReport
+        With ``version`` set when one was kept.
     """
+    if version is not None and any(v is not None for v in (section, start, end, start_s,
+                                                           end_s)):
+        raise ParameterError("a version is the whole song; leave out --section/--start/--end "
+                             "to keep one")
     plan = plan_render(project, output, fmt=fmt, bit_depth=bit_depth, sample_rate=sample_rate,
                        stems=stems, stems_mode=stems_mode, section=section, start=start,
                        end=end, start_s=start_s, end_s=end_s, master=master,
                        master_part=master_part, block_frames=block_frames, workers=workers,
                        root=root, qc=qc, cache=cache)
-    return run_render(plan, progress=progress)
+    if version is None:
+        return run_render(plan, progress=progress)
+    from mixdown.services.review import keep_version, snapshot_text
+
+    snapshot = snapshot_text(project, plan.project, plan.root)
+    report = run_render(plan, progress=progress)
+    return replace(report, version=keep_version(plan.root, report.output, version,
+                                                song_toml=snapshot))
 
 
 def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderReport:

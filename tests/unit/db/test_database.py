@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from mixdown.db import DEFAULT_FILENAME, ENV_VAR, current_revisions, database_url, open_database
 from mixdown.db.database import DatabaseError
+from mixdown.db.migrate import alembic_config
 
 
 def test_url_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,7 +24,9 @@ def test_url_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_new_sqlite_database_is_migrated_in_wal_mode(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     db = open_database(url)
-    assert "base_0001" in current_revisions(db)
+    # every chain's head (base_0001 is the root the review and ledger chains grow from)
+    heads = set(ScriptDirectory.from_config(alembic_config(db)).get_heads())
+    assert current_revisions(db) == heads
     with db.transaction() as s:
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
