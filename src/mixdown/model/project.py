@@ -24,6 +24,7 @@ from mixdown.core.errors import ModelError
 from mixdown.core.names import close_matches
 from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
+from mixdown.model.modulators import Modulator
 
 
 def _not_bool(value: Any) -> Any:
@@ -302,6 +303,7 @@ class Channel(Spec):
     sends: tuple[Send, ...] = ()
     output: str = MASTER
     automation: tuple[AutomationLane, ...] = ()
+    modulators: tuple[Modulator, ...] = ()
 
     @field_validator("name")
     @classmethod
