@@ -30,6 +30,7 @@ from mixdown.io.project import (
     document_to_project,
     project_file_path,
 )
+from mixdown.model.modulators import ModulatorSpec
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,
@@ -352,7 +353,7 @@ def _layout(value: Any) -> Any:
             return _num(value.level_db)
         return {k: _layout(getattr(value, k)) for k in ("level_db", "pre_fader")
                 if k in value.model_fields_set}
-    if isinstance(value, Spec):
+    if isinstance(value, Spec | ModulatorSpec):
         out = {}
         for key, field in _layout_keys(value):
             v = getattr(value, field)

@@ -20,15 +20,26 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "sample_hold")
 """LFO wave shapes; ``sample_hold`` holds a seeded random value for each cycle."""
 
+MODULATOR_TYPES = ("lfo", "follower")
+"""The ``type`` of each kind of modulator."""
+
 LFO_RATE_HZ_MAX = 50.0
 """The fastest free-running LFO in Hz (parameters update every 256 frames: 5.3 ms at 48 kHz)."""
 
 
-class _Spec(BaseModel):
+class ModulatorSpec(BaseModel):
+    """Base of the modulator models: frozen, no unknown fields, finite numbers only; ``type``
+    always counts as set, so that a saved song.toml names it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
+    @model_validator(mode="after")
+    def _type_is_set(self) -> ModulatorSpec:
+        self.__pydantic_fields_set__.add("type")
+        return self
 
-class Lfo(_Spec):
+
+class Lfo(ModulatorSpec):
     """A low-frequency oscillator.
 
     ``rate`` is a note value synced to the song's tempo map (``"1/4"``: one cycle per quarter
@@ -54,7 +65,7 @@ class Lfo(_Spec):
         return self
 
 
-class Follower(_Spec):
+class Follower(ModulatorSpec):
     """An envelope follower: the level of another track or bus moves ``target``.
 
     The envelope is the peak of ``source``'s signal after its fader (what a sidechain
@@ -75,4 +86,5 @@ class Follower(_Spec):
 Modulator = Annotated[Lfo | Follower, Field(discriminator="type")]
 """One entry of a channel's ``modulators`` list."""
 
-__all__ = ["LFO_RATE_HZ_MAX", "LFO_SHAPES", "Follower", "Lfo", "Modulator"]
+__all__ = ["LFO_RATE_HZ_MAX", "LFO_SHAPES", "MODULATOR_TYPES", "Follower", "Lfo", "Modulator",
+           "ModulatorSpec"]
