@@ -7,6 +7,7 @@ track or bus and following it makes no routing loop.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,7 +18,7 @@ from mixdown.dsp.effects.delay import note_value_beats
 from mixdown.model.modulators import Follower, Lfo
 from mixdown.model.project import MASTER, Channel, Master, Track
 from mixdown.resolve.problems import StopBranch
-from mixdown.resolve.song import DeviceParam, InstrumentParam, ResolvedDevice, Target
+from mixdown.resolve.song import DeviceParam, InstrumentParam, Lane, ResolvedDevice, Target
 
 if TYPE_CHECKING:
     from mixdown.resolve.resolve import _Resolver
@@ -29,9 +30,10 @@ Path_ = tuple[str | int, ...]
 class ModTarget:
     """Where a modulator's offset goes and how it combines.
 
-    ``base`` is the parameter's fixed value (automation, when present, replaces it in the
-    engine); the result is clamped to ``[lo, hi]`` (None: unbounded on that side). With
-    ``semitones`` the offset scales the value by ``2 ** (offset / 12)``; otherwise it adds.
+    ``base`` is the parameter's fixed value (NaN when it has none; automation, when
+    present, replaces it in the engine); the result is clamped to ``[lo, hi]`` (None:
+    unbounded on that side). With ``semitones`` the offset scales the value by
+    ``2 ** (offset / 12)``; otherwise it adds.
     """
 
     target: Target
@@ -73,14 +75,23 @@ ResolvedModulator = ResolvedLfo | ResolvedFollower
 
 
 def resolve_modulators(r: _Resolver, path: Path_, ch: Channel | Master,
-                       devices: tuple[ResolvedDevice, ...]) -> tuple[ResolvedModulator, ...]:
-    """The channel's modulators, resolved; problems are added to ``r.problems``."""
+                       devices: tuple[ResolvedDevice, ...], lanes: tuple[Lane, ...]
+                       ) -> tuple[ResolvedModulator, ...]:
+    """The channel's modulators, resolved; problems are added to ``r.problems``.
+
+    ``lanes`` are the channel's automation lanes: a parameter with no fixed value (a
+    synth's ``cutoff_hz`` left to follow the notes) can be modulated only around a lane.
+    """
     out: list[ResolvedModulator] = []
     for i, m in enumerate(getattr(ch, "modulators", ())):
         mpath = (*path, "modulators", i)
         label = f"{r.where.place(mpath)} ({m.type} -> {m.target})"
         try:
             target = _mod_target(r, m.target, ch, mpath, devices)
+            if math.isnan(target.base) and not any(la.target == target.target for la in lanes):
+                raise r.problems.stop((*mpath, "target"), f"{m.target} is left to the "
+                                      "instrument's preset; set it or automate it, to give "
+                                      "the modulator a value to move")
             if isinstance(m, Lfo):
                 out.append(_lfo(r, m, mpath, label, target))
             else:
@@ -117,7 +128,8 @@ def _param_base(target: Target, spec: Param, ch: Channel | Master,
         params = ch.instrument.params if isinstance(ch, Track) and ch.instrument else {}
     elif isinstance(target, DeviceParam):
         params = next((d.params for d in devices if d.index == target.device), {})
-    return float(params.get(spec.name, spec.default))
+    value = params.get(spec.name, spec.default)
+    return math.nan if value is None else float(value)
 
 
 def _lfo(r: _Resolver, m: Lfo, mpath: Path_, label: str, target: ModTarget) -> ResolvedLfo:

@@ -177,7 +177,8 @@ class _Resolver:
         clips = {path: self._clips(path, ch) for path, ch in self.chans
                  if isinstance(ch, Track)}
         lanes = {path: self._lanes(path, ch, devices[path]) for path, ch in self.chans}
-        mods = {path: resolve_modulators(self, path, ch, devices[path]) for path, ch in self.chans}
+        mods = {path: resolve_modulators(self, path, ch, devices[path], lanes[path])
+                for path, ch in self.chans}
         self._check_loops()
         song_end = length_f if length_f is not None else max(
             [e for cs in clips.values() for _, _, e, _, _ in cs]
