@@ -17,7 +17,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml | system
+# basic-pitch (`mixdown transcribe`) declares tensorflow on Linux; mixdown runs its ONNX model
+# with onnxruntime, so it is installed without dependencies (they are in requirements.lock).
+BASIC_PITCH := basic-pitch==0.4.0
+
+$(VENV)/.installed-basic-pitch: $(BIN)/python
+	$(BIN)/pip install -q --no-deps $(BASIC_PITCH)
+	@touch $@
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-basic-pitch | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m mixdown.warmup
