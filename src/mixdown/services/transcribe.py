@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mixdown.core.errors import MixdownError
+from mixdown.core.errors import FormatError, MixdownError
 from mixdown.core.files import atomic_path
 from mixdown.core.jsonable import to_jsonable
 from mixdown.io.transcribe import (
@@ -66,6 +66,9 @@ def transcribe(source: str | Path, output: str | Path, *,
         raise MixdownError(f"{out}: is a folder; give the .mid file to write")
     if out.suffix.lower() not in (".mid", ".midi"):
         raise MixdownError(f"{out}: transcribe writes a MIDI file; name it .mid")
+    if not out.parent.is_dir():
+        raise FormatError(f"{out}: the folder {out.parent} does not exist", out)
+    (settings or TranscribeSettings()).check()
     audio, sr = read_take(src)
     notes = transcribe_audio(audio, sr, settings)
     data = notes_to_midi(notes, bpm=bpm)
