@@ -27,7 +27,16 @@ $(VENV)/.installed-tinysoundfont: $(BIN)/python Makefile
 	$(BIN)/pip install -q --no-deps $(TINYSOUNDFONT)
 	@touch $@
 
-$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-tinysoundfont $(VENDOR)/.installed | system
+# basic-pitch (`mixdown transcribe`) declares tensorflow on Linux; mixdown runs its ONNX model
+# with onnxruntime, so it is installed without dependencies (they are in requirements.lock).
+BASIC_PITCH := basic-pitch==0.4.0
+
+$(VENV)/.installed-basic-pitch: $(BIN)/python
+	$(BIN)/pip install -q --no-deps $(BASIC_PITCH)
+	@touch $@
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml $(VENV)/.installed-tinysoundfont \
+		$(VENV)/.installed-basic-pitch $(VENDOR)/.installed | system
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -m mixdown.warmup

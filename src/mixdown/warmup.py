@@ -171,6 +171,7 @@ instrument = {{ type = "fm" }}
 clips = [{{ start = 0, notes = [["C4", 0, 2], ["E4", 0, 2], ["G4", 4, 4, 80]] }}]
 devices = [{{ type = "chorus" }}, {{ type = "saturation" }}]
 sends = {{ Echo = -12.0 }}
+modulators = [{{ type = "follower", source = "Kick", target = "volume_db", depth = -6 }}]
 
 [[track]]
 name = "Sampler"

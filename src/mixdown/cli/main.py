@@ -50,6 +50,7 @@ COMMAND_MODULES = [
     "mixdown.cli.master",  # master, convert, deliver
     "mixdown.cli.interchange",  # import, export (MIDI)
     "mixdown.cli.serve",  # serve (the web studio)
+    "mixdown.cli.transcribe",  # transcribe (audio to MIDI)
 ]
 
 

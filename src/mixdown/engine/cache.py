@@ -94,6 +94,12 @@ def _own(spec: Any) -> str:
         lane for lane in data.get("automation", ())
         if lane["param"] not in ("volume_db", "pan") and not lane["param"].startswith("send.")
     ]
+    # Modulators of the fader, pan or sends act after the signal, like their lanes. A
+    # follower's source is one of the node's deps: its key and settings are in ``feeds``.
+    data["modulators"] = [
+        m for m in data.get("modulators", ())
+        if m["target"] not in ("volume_db", "pan") and not m["target"].startswith("send.")
+    ]
     return json.dumps(data, sort_keys=True)
 
 

@@ -23,6 +23,7 @@ from mixdown.engine.graph import (
     SendEdge,
     TempoCurve,
 )
+from mixdown.engine.modulators import attach_modulators
 from mixdown.engine.sources import AudioSource, ClipPlacement, InstrumentSource
 from mixdown.model.project import Project
 from mixdown.resolve import (
@@ -167,6 +168,7 @@ def _node(ch: ResolvedChannel, song: ResolvedSong, bpm_at_frame: object) -> Chan
             node.instrument_automation.append((t.param.name, _curve(lane)))
         elif t.device in slots:  # a lane aimed at a bypassed device moves nothing
             slots[t.device].automation.append((t.param.name, _curve(lane)))
+    attach_modulators(node, ch, song, slots, sends)
     return node
 
 

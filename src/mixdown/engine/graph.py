@@ -84,6 +84,7 @@ class ChannelNode:
     latency: int = 0  # sum of the inserts' latencies
     input_latency: int = 0  # latency of the (aligned) signals arriving at the input
     output_delay: int = 0  # delay added on the way to ``output`` for alignment
+    followers: list[Any] = field(default_factory=list)  # envelope followers (engine.modulators)
 
     @property
     def path_latency(self) -> int:

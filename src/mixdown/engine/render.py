@@ -277,7 +277,10 @@ def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -
     sidechain) a needed node that is not read from the cache, and every tapped node."""
     nodes = graph.nodes
     consumers: dict[int, set[int]] = {n.index: set() for n in nodes}
+    listeners: dict[int, set[int]] = {n.index: set() for n in nodes}  # envelope followers
     for n in nodes:
+        for f in n.followers:  # a follower reads its source even when its node is cached
+            listeners[f.source].add(n.index)
         if n.output is not None:
             consumers[n.index].add(n.output)
         for s in n.sends:
@@ -288,7 +291,8 @@ def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -
     needed = {graph.master.index}
     for level in reversed(graph.levels):
         for i in level:
-            if i in taps or any(c in needed and c not in hits for c in consumers[i]):
+            if i in taps or any(c in needed and c not in hits for c in consumers[i]) or any(
+                    c in needed for c in listeners[i]):
                 needed.add(i)
     return needed
 
@@ -387,6 +391,8 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
                   outs: dict[int, _NodeOut], graph: RenderGraph,
                   cached: CachedSignal | None = None,
                   record: SignalWriter | None = None) -> _NodeOut:
+    for f in node.followers:
+        f.advance(outs[f.source].out, pos, n)
     if cached is not None:
         x = cached.read(pos, n)
     else:

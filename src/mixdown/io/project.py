@@ -45,6 +45,7 @@ from mixdown.io.places import (
     Where,
     _show,
 )
+from mixdown.model.modulators import MODULATOR_TYPES
 from mixdown.model.project import (
     Note,
     Project,
@@ -446,7 +447,7 @@ def _check_value(ann: Any, value: Any,
 
 # -- pydantic errors -> one line -----------------------------------------------------------------
 
-_UNION_TAGS = {"float", "str", "int", "bool", "none"}
+_UNION_TAGS = {"float", "str", "int", "bool", "none", *MODULATOR_TYPES}
 _TOP_FIELDS = {"tracks": "track", "buses": "bus", "markers": "marker"}
 
 

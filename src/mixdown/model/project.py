@@ -27,6 +27,7 @@ from mixdown.core.units import note_name_to_midi
 from mixdown.model.arp import Arp
 from mixdown.model.chords import Voicing
 from mixdown.model.keys import parse_key
+from mixdown.model.modulators import Modulator
 
 
 def _not_bool(value: Any) -> Any:
@@ -326,6 +327,7 @@ class Channel(Spec):
     sends: tuple[Send, ...] = ()
     output: str = MASTER
     automation: tuple[AutomationLane, ...] = ()
+    modulators: tuple[Modulator, ...] = ()
 
     @field_validator("name")
     @classmethod

@@ -50,6 +50,7 @@ from mixdown.model.project import (
     Track,
 )
 from mixdown.resolve.clips import ClipChecks
+from mixdown.resolve.modulators import resolve_modulators
 from mixdown.resolve.notes import clip_length_beats, note_events, raw_notes, steps
 from mixdown.resolve.problems import Problems, StopBranch
 from mixdown.resolve.song import (
@@ -179,6 +180,8 @@ class _Resolver:
         clips = {path: self._clips(path, ch) for path, ch in self.chans
                  if isinstance(ch, Track)}
         lanes = {path: self._lanes(path, ch, devices[path]) for path, ch in self.chans}
+        mods = {path: resolve_modulators(self, path, ch, devices[path], lanes[path])
+                for path, ch in self.chans}
         self._check_loops()
         song_end = length_f if length_f is not None else max(
             [e for cs in clips.values() for _, _, e, _, _ in cs]
@@ -216,7 +219,7 @@ class _Resolver:
                     for s in ch.sends),  # type: ignore[union-attr]
                 output=None if is_master else self.index[ch.output],  # type: ignore[union-attr]
                 devices=devices[path], lanes=lanes[path], instrument=instrument,
-                clips=placed))
+                clips=placed, modulators=mods[path]))
         probs.raise_if_any()
         return ResolvedSong(
             title=p.song.title, sample_rate=sr, channels=tuple(nodes), start_frames=start,
@@ -646,10 +649,10 @@ class _Resolver:
         lo, hi = limits  # type: ignore[misc]
         return f"{param} must be in {lo:g}..{hi:g}, got {value:g}"
 
-    def _target(self, param: str, ch: Channel | Master, lpath: Path_
+    def _target(self, param: str, ch: Channel | Master, lpath: Path_, key: str = "param"
                 ) -> tuple[Target, tuple[float, float] | Param]:
         probs = self.problems
-        ppath = (*lpath, "param")
+        ppath = (*lpath, key)
         if param == "volume_db":
             return Volume(), VOLUME_DB_RANGE
         if param == "pan":

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.time import MeterMap, TempoMap
 from mixdown.dsp.base import NoteEvent, Param
+
+if TYPE_CHECKING:
+    from mixdown.resolve.modulators import ResolvedModulator
 
 CHANNELS = 2
 """Every channel of the mix is stereo."""
@@ -149,6 +152,7 @@ class ResolvedChannel:
     lanes: tuple[Lane, ...]
     instrument: ResolvedInstrument | None = None
     clips: tuple[ResolvedClip, ...] = ()
+    modulators: tuple[ResolvedModulator, ...] = ()  # LFOs and followers
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from mixdown.dsp.base import DEVICES, load_builtin_devices
 from mixdown.io.places import DEVICE_KEYS
 from mixdown.io.project import TOP_KEYS, open_project
 from mixdown.io.project_docs import device_reference_markdown, update_device_reference
+from mixdown.model.modulators import Follower, Lfo
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,
@@ -54,7 +55,8 @@ LAYOUT_NAMES = {"tracks": "track", "buses": "bus", "markers": "marker", "params"
 
 
 @pytest.mark.parametrize("cls", [Song, TempoPoint, TimeSignatureChange, Marker, Track, Bus,
-                                 Master, Clip, Note, Send, AutomationLane, AutomationPoint])
+                                 Master, Clip, Note, Send, AutomationLane, AutomationPoint,
+                                 Lfo, Follower])
 def test_every_model_key_is_documented(cls: type[Spec]) -> None:
     # A key is documented when it appears in a table row: | `key` | ...
     text = DOC.read_text(encoding="utf-8")
