@@ -7,6 +7,7 @@ need merging.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+# Alembic keeps module-level state while it runs: one upgrade at a time in a process.
+_UPGRADING = threading.Lock()
+
 
 def alembic_config(db: Database) -> Config:
     """An Alembic config pointing at our scripts and ``db``'s engine."""
@@ -30,7 +34,8 @@ def alembic_config(db: Database) -> Config:
 
 def upgrade(db: Database, revision: str = "heads") -> None:
     """Apply every migration up to ``revision`` (default: all heads) in one transaction each."""
-    command.upgrade(alembic_config(db), revision)
+    with _UPGRADING:
+        command.upgrade(alembic_config(db), revision)
 
 
 def current_revisions(db: Database) -> set[str]:

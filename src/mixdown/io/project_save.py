@@ -30,7 +30,6 @@ from mixdown.io.project import (
     document_to_project,
     project_file_path,
 )
-from mixdown.model.modulators import ModulatorSpec
 from mixdown.model.project import (
     AutomationLane,
     AutomationPoint,

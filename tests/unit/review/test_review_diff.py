@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from review_songs import song_text
-
 from mixdown.review.diff import diff_projects
 from mixdown.review.timing import parse_snapshot
+from review_songs import song_text
 
 EXTRA_TRACK = """
 [[track]]

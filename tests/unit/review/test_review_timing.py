@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from review_songs import song_text
 
 from mixdown.core.errors import ParameterError
 from mixdown.review.timing import check_bar_beat, parse_snapshot, timing_of
+from review_songs import song_text
 
 
 def test_bar_17_at_two_tempos() -> None:
