@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "ledger": {"core", "db"},
     "services": {"core", "model", "dsp", "analysis", "io", "resolve", "engine", "mastering",
                  "delivery", "db", "review", "ledger"},
-    "cli": {"core", "services"},
+    "cli": {"core", "services", "batch"},  # batch: the `mixdown batch` commands
     "server": {"core", "services"},
     "batch": {"core", "services"},
     "templates": set(),
