@@ -120,9 +120,11 @@ def _analyze(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from mixdown.core.files import atomic_path
     from mixdown.core.jsonable import write_json
     from mixdown.services.analyze import analyze
+    from mixdown.services.outputs import output_folder
 
     result = analyze(src, target=opts.get("target"), series=bool(opts.get("series")))
-    with atomic_path(dst) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with output_folder(dst.parent), atomic_path(dst) as tmp, \
+            open(tmp, "w", encoding="utf-8") as f:
         write_json(result.as_dict(), f)
     row = _qc_row(result.qc)
     if result.target is not None:

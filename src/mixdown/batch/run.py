@@ -15,7 +15,7 @@ from mixdown.batch.inputs import PATH_OPTIONS, Entry, expand_inputs
 from mixdown.batch.jobs import KINDS, Task, TaskResult
 from mixdown.batch.journal import Journal, clean_stale_temps, task_key
 from mixdown.batch.report import ReportFiles, write_report
-from mixdown.batch.runner import default_workers, run_cluster, run_local
+from mixdown.batch.runner import connect, default_workers, run_cluster, run_local
 from mixdown.core.errors import FormatError, ParameterError
 
 DEFAULT_RETRIES = 2
@@ -156,8 +156,19 @@ def run_batch(spec: BatchSpec, *, progress: Progress | None = None,
     workers = spec.workers if spec.workers is not None else default_workers()
     if workers < 1:
         raise ParameterError(f"--workers must be >= 1, got {workers}")
+    client = connect(spec.cluster) if spec.cluster else None  # fails in seconds, not later
+    try:
+        return _run(spec, outdir, tasks, unreadable, workers, client, progress,
+                    log or (lambda line: None), start)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run(spec: BatchSpec, outdir: Path, tasks: list[Task], unreadable: list[tuple[str, str]],
+         workers: int, client: Any, progress: Progress | None, say: Callable[[str], None],
+         start: float) -> BatchSummary:
     outdir.mkdir(parents=True, exist_ok=True)
-    say = log or (lambda line: None)
     with Journal(outdir) as journal:
         cleaned = clean_stale_temps(outdir)
         if cleaned:
@@ -198,11 +209,12 @@ def run_batch(spec: BatchSpec, *, progress: Progress | None = None,
                 progress(finished[0], total)
             return False
 
-        if spec.cluster:
-            where = spec.cluster
-            run_cluster(todo, on_result, address=spec.cluster)
+        if client is not None:
+            where = str(spec.cluster)
+            run_cluster(todo, on_result, client=client)
         else:
-            where = f"{min(workers, max(1, len(todo)))} local processes"
+            n = min(workers, max(1, len(todo)))
+            where = f"{n} local process" + ("es" if n > 1 else "")
             run_local(todo, on_result, workers=workers)
         elapsed = time.perf_counter() - start
         report_entries = [{**journal.entries[t.key], "skipped": t.key in skipped}

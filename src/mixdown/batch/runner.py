@@ -173,35 +173,31 @@ def connect(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
     return client
 
 
-def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, address: str,
-                timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """Run ``tasks`` on the Dask cluster at ``address`` (inputs and outputs on storage every
-    worker reaches at the same paths)."""
-    client = connect(address, timeout_s=timeout_s)
-    try:
-        if not tasks:
-            return
-        from distributed import as_completed
+def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, client: Any) -> None:
+    """Run ``tasks`` on a Dask cluster through ``client`` (see :func:`connect`); inputs and
+    outputs are on storage every worker reaches at the same paths."""
+    if not tasks:
+        return
+    from distributed import as_completed
 
-        attempts: dict[str, tuple[Task, int]] = {}
+    attempts: dict[str, tuple[Task, int]] = {}
 
-        def submit(task: Task, attempt: int) -> Any:
-            key = f"mixdown-{task.kind}-{task.key[:20]}-{attempt}"
-            attempts[key] = (task, attempt)
-            return client.submit(run_task, task, key=key, pure=False, retries=0)
+    def submit(task: Task, attempt: int) -> Any:
+        key = f"mixdown-{task.kind}-{task.key[:20]}-{attempt}"
+        attempts[key] = (task, attempt)
+        return client.submit(run_task, task, key=key, pure=False, retries=0)
 
+    with client.as_current():
         queue = as_completed([submit(t, 1) for t in tasks])
-        for fut in queue:
-            task, attempt = attempts.pop(fut.key)
-            try:
-                result = fut.result()
-            except Exception as exc:  # a worker that died under the task (KilledWorker...)
-                result = _crash(task, exc)
-            fut.release()
-            if on_result(task, result, attempt):
-                queue.add(submit(task, attempt + 1))
-    finally:
-        client.close()
+    for fut in queue:
+        task, attempt = attempts.pop(fut.key)
+        try:
+            result = fut.result()
+        except Exception as exc:  # a worker that died under the task (KilledWorker...)
+            result = _crash(task, exc)
+        fut.release()
+        if on_result(task, result, attempt):
+            queue.add(submit(task, attempt + 1))
 
 
 __all__ = ["CONNECT_TIMEOUT_S", "THREAD_VARS", "connect", "default_workers", "run_cluster",
