@@ -210,6 +210,14 @@ def _io_message(exc: OSError, task: Task) -> str:
     return f"{task.input}: {exc.strerror or exc} ({getattr(exc, 'filename', None) or task.output})"
 
 
+def _other_message(exc: Exception, task: Task) -> str:
+    if type(exc).__name__ == "LibsndfileError" and "System error" in str(exc):
+        # libsndfile hides the errno of a failed write (a full disk, a file-size limit)
+        return (f"{task.input}: writing {task.output} failed (libsndfile: {exc}); the disk "
+                "may be full or the file too large; nothing partial was kept")
+    return f"{task.input}: internal error: {type(exc).__name__}: {exc}"
+
+
 def run_task(task: Task) -> TaskResult:
     """Run one task in this process; never raises (failures come back in the result)."""
     import socket
@@ -230,8 +238,7 @@ def run_task(task: Task) -> TaskResult:
                           seconds=time.perf_counter() - start, peak_rss_mb=_peak_rss_mb(),
                           worker=worker)
     except Exception as exc:  # a bug or a hostile file: reported, the batch goes on
-        return TaskResult(task.key, False, transient=True,
-                          error=f"{task.input}: internal error: {type(exc).__name__}: {exc}",
+        return TaskResult(task.key, False, transient=True, error=_other_message(exc, task),
                           seconds=time.perf_counter() - start, peak_rss_mb=_peak_rss_mb(),
                           worker=worker)
     return TaskResult(task.key, True, row=row, seconds=time.perf_counter() - start,

@@ -41,6 +41,19 @@ def default_workers() -> int:
 def _init_worker() -> None:
     for name in THREAD_VARS:
         os.environ[name] = "1"
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: end this worker when its parent dies (a batch killed with SIGKILL leaves no
+    orphan still writing into OUTDIR)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 @contextlib.contextmanager
