@@ -192,6 +192,11 @@ def _deliver(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# the service module each job imports (a local pool's workers get it preloaded)
+SERVICE_MODULES = {"analyze": "mixdown.services.analyze", "master": "mixdown.services.master",
+                   "convert": "mixdown.services.master", "render": "mixdown.services.render",
+                   "deliver": "mixdown.services.deliver"}
+
 SERVICES: dict[str, Callable[[Path, Path, dict[str, Any]], dict[str, Any]]] = {
     "analyze": _analyze, "master": _master, "convert": _convert, "render": _render,
     "deliver": _deliver}
@@ -245,5 +250,5 @@ def run_task(task: Task) -> TaskResult:
                       peak_rss_mb=_peak_rss_mb(), worker=worker)
 
 
-__all__ = ["AUDIO_SUFFIXES", "KINDS", "SERVICES", "Task", "TaskResult", "output_for",
-           "run_task"]
+__all__ = ["AUDIO_SUFFIXES", "KINDS", "SERVICES", "SERVICE_MODULES", "Task", "TaskResult",
+           "output_for", "run_task"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.batch.inputs import PATH_OPTIONS, Entry, expand_inputs
-from mixdown.batch.jobs import KINDS, Task, TaskResult
+from mixdown.batch.jobs import KINDS, SERVICE_MODULES, Task, TaskResult
 from mixdown.batch.journal import Journal, clean_stale_temps, task_key
 from mixdown.batch.report import ReportFiles, write_report
 from mixdown.batch.runner import connect, default_workers, run_cluster, run_local
@@ -215,7 +215,8 @@ def _run(spec: BatchSpec, outdir: Path, tasks: list[Task], unreadable: list[tupl
         else:
             n = min(workers, max(1, len(todo)))
             where = f"{n} local process" + ("es" if n > 1 else "")
-            run_local(todo, on_result, workers=workers)
+            run_local(todo, on_result, workers=workers,
+                      preload=["mixdown.batch.jobs", SERVICE_MODULES[spec.kind]])
         elapsed = time.perf_counter() - start
         report_entries = [{**journal.entries[t.key], "skipped": t.key in skipped}
                           for t in tasks if t.key in journal.entries]

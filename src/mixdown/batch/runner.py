@@ -71,9 +71,14 @@ def _single_threaded_env() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
+    """forkserver (spawn where there is none); the server imports ``preload`` once, so each
+    worker starts with the job's modules already in memory."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(preload))
+    return ctx
 
 
 def _crash(task: Task, exc: BaseException) -> TaskResult:
@@ -82,14 +87,16 @@ def _crash(task: Task, exc: BaseException) -> TaskResult:
                       error=f"{task.input}: the worker running it failed ({detail})")
 
 
-def run_local(tasks: Sequence[Task], on_result: OnResult, *, workers: int) -> None:
-    """Run ``tasks`` on a pool of ``workers`` processes (forkserver, one thread each)."""
+def run_local(tasks: Sequence[Task], on_result: OnResult, *, workers: int,
+              preload: Sequence[str] = ()) -> None:
+    """Run ``tasks`` on a pool of ``workers`` processes (forkserver, one thread each);
+    ``preload`` names modules the workers need (imported once, before they fork)."""
     pending: deque[tuple[Task, int]] = deque((t, 1) for t in tasks)
     if not pending:
         return
     workers = max(1, min(workers, len(pending)))
     with _single_threaded_env():
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload),
                                    initializer=_init_worker)
     inflight: dict[Future[TaskResult], tuple[Task, int]] = {}
     try:
@@ -121,7 +128,7 @@ def run_local(tasks: Sequence[Task], on_result: OnResult, *, workers: int) -> No
                         pending.append((task, attempt + 1))
                 pool.shutdown(wait=False, cancel_futures=True)
                 with _single_threaded_env():
-                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload),
                                                initializer=_init_worker)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
