@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,9 +30,10 @@ from mixdown.core.errors import MixdownError
 JOURNAL_NAME = "batch-journal.jsonl"
 _BLOCK = 1 << 20
 
-# what an interrupted atomic write leaves beside its target: core.files' and the
-# services' temp files and folders (``.NAME.XXXXXXXX.part``, ``.old``, ``.mixdown-*``...)
-_TEMP = re.compile(r"^\.(mixdown-.*|.+\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?)$")
+# what an interrupted atomic write leaves beside its target ``NAME``: core.files' and the
+# services' temp files and folders (``.NAME.xxxxxxxx.part``, ``.STEM.xxxxxxxx.mp3``, ``.old``)
+_RANDOM_TAIL = re.compile(r"^[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
+_TEMP_DIR_PREFIX = ".mixdown-"  # the services' work folders
 
 
 def file_digest(path: Path, h: Any) -> None:
@@ -74,26 +75,30 @@ def task_key(kind: str, source: Path, options: dict[str, Any], version: str,
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def clean_stale_temps(outdir: Path) -> list[Path]:
-    """Remove the temp files and folders interrupted writes left in ``outdir`` (a batch
-    killed half-way); returns what was removed."""
+def clean_stale_temps(outputs: Iterable[Path]) -> list[Path]:
+    """Remove the temp files and folders that interrupted writes of ``outputs`` left beside
+    them (a batch killed half-way); returns what was removed. Nothing else is touched: only
+    ``.mixdown-*`` work folders and ``.NAME.xxxxxxxx[.ext]`` entries named after an output,
+    in the outputs' folders."""
+    prefixes: dict[Path, set[str]] = {}
+    for out in outputs:
+        prefixes.setdefault(out.parent, set()).update({f".{out.name}.", f".{out.stem}."})
     removed: list[Path] = []
-    if not outdir.is_dir():
-        return removed
-    stack = [outdir]
-    while stack:
-        folder = stack.pop()
+    for folder, names in prefixes.items():
+        if not folder.is_dir():
+            continue
         for p in folder.iterdir():
-            if p.name == JOURNAL_NAME or p.name.startswith(JOURNAL_NAME):
+            if not p.name.startswith("."):
                 continue
-            if _TEMP.match(p.name):
-                if p.is_dir() and not p.is_symlink():
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    p.unlink(missing_ok=True)
-                removed.append(p)
-            elif p.is_dir() and not p.is_symlink():
-                stack.append(p)
+            stale = p.name.startswith(_TEMP_DIR_PREFIX) or any(
+                p.name.startswith(n) and _RANDOM_TAIL.match(p.name[len(n):]) for n in names)
+            if not stale:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p)
     return removed
 
 

@@ -88,6 +88,12 @@ def _out_of_spec(rows: Sequence[dict[str, Any]]) -> str:
     return _svg(fig)
 
 
+def report_paths(outdir: Path) -> tuple[Path, Path, Path]:
+    """``batch-report.csv``, ``.json`` and ``.html`` in ``outdir``."""
+    return (outdir / "batch-report.csv", outdir / "batch-report.json",
+            outdir / "batch-report.html")
+
+
 def summary_rows(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per input from its journal entry (``row`` figures merged in)."""
     rows = []
@@ -111,8 +117,7 @@ def write_report(outdir: Path, kind: str, entries: Sequence[dict[str, Any]],
         ``total``, ``done``, ``skipped``, ``failed``, ``seconds``, ``workers``...
     """
     rows = summary_rows(entries)
-    files = ReportFiles(outdir / "batch-report.csv", outdir / "batch-report.json",
-                        outdir / "batch-report.html")
+    files = ReportFiles(*report_paths(outdir))
     with atomic_path(files.csv) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
@@ -157,4 +162,4 @@ figure {{ display: inline-block; margin: 0 2em 1em 0; }}
 """
 
 
-__all__ = ["COLUMNS", "ReportFiles", "summary_rows", "write_report"]
+__all__ = ["COLUMNS", "ReportFiles", "report_paths", "summary_rows", "write_report"]

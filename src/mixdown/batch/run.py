@@ -14,7 +14,7 @@ from typing import Any
 from mixdown.batch.inputs import PATH_OPTIONS, Entry, expand_inputs
 from mixdown.batch.jobs import KINDS, SERVICE_MODULES, Task, TaskResult
 from mixdown.batch.journal import Journal, clean_stale_temps, task_key
-from mixdown.batch.report import ReportFiles, write_report
+from mixdown.batch.report import ReportFiles, report_paths, write_report
 from mixdown.batch.runner import connect, default_workers, run_cluster, run_local
 from mixdown.core.errors import FormatError, ParameterError
 
@@ -170,7 +170,8 @@ def _run(spec: BatchSpec, outdir: Path, tasks: list[Task], unreadable: list[tupl
          start: float) -> BatchSummary:
     outdir.mkdir(parents=True, exist_ok=True)
     with Journal(outdir) as journal:
-        cleaned = clean_stale_temps(outdir)
+        cleaned = clean_stale_temps([*(Path(t.output) for t in tasks),
+                                     *report_paths(outdir)])
         if cleaned:
             say(f"removed {len(cleaned)} temp files an interrupted run left")
         skipped = {t.key: journal.done(t.key, Path(t.output)) for t in tasks}

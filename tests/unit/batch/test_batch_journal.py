@@ -84,17 +84,18 @@ def test_a_second_batch_on_the_same_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_stale_temps_of_a_killed_run_are_cleaned_and_nothing_else(tmp_path: Path) -> None:
-    keep = [tmp_path / "a.wav", tmp_path / "sub" / "b.flac", tmp_path / JOURNAL_NAME,
-            tmp_path / "sub" / "c.wav.json"]
-    stale = [tmp_path / ".a.wav.k2j4_x9q.part", tmp_path / "sub" / ".b.4hq0zzt1.flac",
+    outputs = [tmp_path / "a.wav", tmp_path / "sub" / "b.mp3", tmp_path / "sub" / "c.wav.json"]
+    keep = [*outputs, tmp_path / JOURNAL_NAME, tmp_path / ".config.settings",
+            tmp_path / "sub" / ".d.wav.k2j4_x9q.part", tmp_path / "elsewhere" / ".a.wav.abcdefgh"]
+    stale = [tmp_path / ".a.wav.k2j4_x9q.part", tmp_path / "sub" / ".b.4hq0zzt1.mp3",
              tmp_path / "sub" / ".c.wav.json.abcdefgh.part"]
     for p in keep + stale:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
-    stale_dir = tmp_path / ".mixdown-master-a1b2c3"
+    stale_dir = tmp_path / "sub" / ".mixdown-master-a1b2c3"
     (stale_dir / "inner").mkdir(parents=True)
     (stale_dir / "inner" / "master.wav").write_bytes(b"half")
-    removed = clean_stale_temps(tmp_path)
+    removed = clean_stale_temps(outputs)
     assert sorted(removed) == sorted([*stale, stale_dir])
     assert all(p.exists() for p in keep)
     assert not any(p.exists() for p in [*stale, stale_dir])
