@@ -116,6 +116,11 @@ def _finite(x: Any) -> float | None:
     return float(x) if isinstance(x, int | float) and math.isfinite(x) else None
 
 
+def _without(opts: dict[str, Any], name: str) -> dict[str, Any]:
+    """The service's keywords: ``opts`` less one the batch handles itself."""
+    return {k: v for k, v in opts.items() if k != name}
+
+
 def _analyze(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from mixdown.core.files import atomic_path
     from mixdown.core.jsonable import write_json
@@ -138,8 +143,7 @@ def _analyze(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
 def _master(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from mixdown.services.master import master_file
 
-    kw = {k: v for k, v in opts.items() if k != "format"}
-    report = master_file(src, dst, **kw)
+    report = master_file(src, dst, **_without(opts, "format"))
     row = _qc_row(report.measured)
     row["input_lufs"] = _finite(report.input.integrated_lufs)
     row["gain_db"] = report.gain_db
@@ -155,8 +159,7 @@ def _master(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
 def _convert(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from mixdown.services.master import convert
 
-    kw = {k: v for k, v in opts.items() if k != "format"}
-    report = convert(src, dst, **kw)
+    report = convert(src, dst, **_without(opts, "format"))
     row = _qc_row(report.measured)
     row["input_lufs"] = _finite(report.input.integrated_lufs)
     return row
@@ -165,9 +168,9 @@ def _convert(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
 def _render(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from mixdown.services.render import render_project
 
-    kw = {k: v for k, v in opts.items() if k != "format"}
     # one render thread per task: the batch's parallelism is its workers
-    report = render_project(src, dst, fmt=opts.get("format"), workers=1, **kw)
+    report = render_project(src, dst, fmt=opts.get("format"), workers=1,
+                            **_without(opts, "format"))
     row = _qc_dict_row(report.qc)
     row["duration_s"] = report.duration_s
     row["warnings"] = [*report.warnings, *report.qc_warnings]
@@ -181,7 +184,7 @@ def _deliver(src: Path, dst: Path, opts: dict[str, Any]) -> dict[str, Any]:
     # the delivery is staged beside its folder and moved in whole: never half a delivery
     with output_folder(dst.parent), replaced_folder(dst) as staged:
         report = deliver_project(src, opts["targets"], staged, force=True,
-                                 **{k: v for k, v in opts.items() if k != "targets"})
+                                 **_without(opts, "targets"))
     first = report.targets[0].master if report.targets else None
     row: dict[str, Any] = {
         "integrated_lufs": _finite(getattr(first, "output_lufs", None)),
