@@ -50,6 +50,15 @@ def _describe(entry: dict[str, Any]) -> list[str]:
     return lines
 
 
+# analyze's options, declared once: ``mixdown batch analyze`` takes them too.
+SeriesOpt = Annotated[bool, typer.Option(
+    "--series", help="Include the momentary and short-term series (with --json).")]
+AnalyzeTargetOpt = Annotated[str | None, typer.Option(
+    "--target", help="Pass/fail against a platform (spotify, apple-music, youtube, "
+    "amazon-music, tidal, deezer, ebu-r128, atsc-a85, cd) or a LUFS number.",
+    metavar="NAME|LUFS")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``analyze`` to ``app``."""
 
@@ -59,16 +68,11 @@ def register(app: typer.Typer) -> None:
                                                     show_default=False, metavar="FILE")],
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print strict JSON on stdout (an array for several files).")] = False,
-        series: Annotated[bool, typer.Option(
-            "--series", help="Include the momentary and short-term series (with --json).")
-        ] = False,
+        series: SeriesOpt = False,
         report: Annotated[Path | None, typer.Option(
             "--report", help="Write an HTML report with plots to this folder.",
             metavar="DIR")] = None,
-        target: Annotated[str | None, typer.Option(
-            "--target", help="Pass/fail against a platform (spotify, apple-music, youtube, "
-            "amazon-music, tidal, deezer, ebu-r128, atsc-a85, cd) or a LUFS number.",
-            metavar="NAME|LUFS")] = None,
+        target: AnalyzeTargetOpt = None,
     ) -> None:
         """Measure loudness (BS.1770-4 / EBU R128), true peak, LRA and QC figures of FILES.
 

@@ -51,6 +51,7 @@ COMMAND_MODULES = [
     "mixdown.cli.interchange",  # import, export (MIDI)
     "mixdown.cli.serve",  # serve (the web studio)
     "mixdown.cli.transcribe",  # transcribe (audio to MIDI)
+    "mixdown.cli.batch",  # batch analyze|master|deliver|render|convert
 ]
 
 
@@ -83,7 +84,9 @@ def _label(param: Any) -> str | None:
 def command() -> Any:
     """The click command of ``app``, with plain help labels (no ``<bool>`` type tags)."""
     group = typer.main.get_command(app)
-    for cmd in [group, *getattr(group, "commands", {}).values()]:
+    cmds = [group]
+    for cmd in cmds:  # grows as groups (``batch``) add their commands
+        cmds += getattr(cmd, "commands", {}).values()
         help_option = cmd.get_help_option(cmd.context_class(cmd))
         for param in [*cmd.params, *([help_option] if help_option is not None else [])]:
             label = param.metavar if param.metavar is not None else _label(param)

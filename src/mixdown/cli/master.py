@@ -18,6 +18,51 @@ from mixdown.cli.output import print_json, progress_bar, warn
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON on stdout.")]
 
+# The options of master, convert and deliver, declared once: ``mixdown batch`` takes them too.
+TargetOpt = Annotated[str | None, typer.Option(
+    "--target", help="A preset (spotify, apple-music, youtube, amazon-music, tidal, "
+    "deezer, ebu-r128, atsc-a85, cd) or a loudness in LUFS (-14).")]
+CeilingOpt = Annotated[float | None, typer.Option(
+    "--ceiling", help="True-peak ceiling in dBTP (overrides the preset's; default "
+    "-1 for a number).")]
+ReferenceOpt = Annotated[list[Path] | None, typer.Option(
+    "--reference", help="A reference track to match (repeat for several).")]
+AllowanceOpt = Annotated[float, typer.Option(
+    "--allowance", help="Most peak gain reduction (dB) the limiter may use to reach "
+    "the target.")]
+AmountOpt = Annotated[float, typer.Option(
+    "--amount", min=0.0, max=1.0, help="Reference match blend, 0..1.")]
+EqAmountOpt = Annotated[float, typer.Option(
+    "--eq-amount", min=0.0, max=1.0, help="Reference EQ match, 0..1.")]
+DynamicsAmountOpt = Annotated[float, typer.Option(
+    "--dynamics-amount", min=0.0, max=1.0, help="Reference dynamics match, 0..1.")]
+WidthAmountOpt = Annotated[float, typer.Option(
+    "--width-amount", min=0.0, max=1.0, help="Reference width match, 0..1.")]
+MasterBitDepthOpt = Annotated[int | None, typer.Option(
+    "--bit-depth", help="16 (TPDF dither), 24 or 32 (float). Default 24.")]
+ConvertBitDepthOpt = Annotated[int | None, typer.Option(
+    "--bit-depth", help="16, 24 or 32 (float WAV/AIFF). Default: the input's.")]
+ConvertSampleRateOpt = Annotated[int | None, typer.Option(
+    "--sample-rate", help="Output rate in Hz (soxr, very high quality).")]
+DitherOpt = Annotated[str | None, typer.Option(
+    "--dither", help="tpdf, shaped (noise-shaped TPDF) or none. Default: tpdf at 16 "
+    "bits, none otherwise.")]
+GainOpt = Annotated[float, typer.Option("--gain", help="Gain in dB, applied first.")]
+NormalizeOpt = Annotated[float | None, typer.Option(
+    "--normalize", help="Scale so the true peak lands at this dBTP (e.g. -1).")]
+TargetsOpt = Annotated[str, typer.Option(
+    "--targets", help="Comma-separated presets or LUFS: spotify,apple-music,cd.")]
+FormatsOpt = Annotated[str | None, typer.Option(
+    "--formats", help="Comma-separated deliverables for every target (wav-24-48k, "
+    "wav-16-44k, wav-16-44k-shaped, flac, flac-16-44k, mp3-320).")]
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Title tag.")]
+ArtistOpt = Annotated[str | None, typer.Option("--artist", help="Artist tag.")]
+IsrcOpt = Annotated[str | None, typer.Option("--isrc", help="ISRC, CC-XXX-YY-NNNNN.")]
+DeliverAllowanceOpt = Annotated[float, typer.Option(
+    "--allowance", help="Most peak gain reduction (dB) to reach a target.")]
+NoStemsOpt = Annotated[bool, typer.Option(
+    "--no-stems", help="Skip the stems and their null test.")]
+
 
 def _n(value: Any, unit: str, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -41,31 +86,18 @@ def register(app: typer.Typer) -> None:
             metavar="IN")],
         output: Annotated[Path, typer.Option(
             "-o", "--output", help="The master file (a folder with --album).")],
-        target: Annotated[str | None, typer.Option(
-            "--target", help="A preset (spotify, apple-music, youtube, amazon-music, tidal, "
-            "deezer, ebu-r128, atsc-a85, cd) or a loudness in LUFS (-14).")] = None,
-        ceiling: Annotated[float | None, typer.Option(
-            "--ceiling", help="True-peak ceiling in dBTP (overrides the preset's; default "
-            "-1 for a number).")] = None,
-        reference: Annotated[list[Path] | None, typer.Option(
-            "--reference", help="A reference track to match (repeat for several).")] = None,
+        target: TargetOpt = None,
+        ceiling: CeilingOpt = None,
+        reference: ReferenceOpt = None,
         album: Annotated[bool, typer.Option(
             "--album", help="Master the inputs as an album: the loudest on the target, the "
             "others at their relative levels; writes OUT/ with a CUE sheet.")] = False,
-        allowance: Annotated[float, typer.Option(
-            "--allowance", help="Most peak gain reduction (dB) the limiter may use to reach "
-            "the target.")] = 6.0,
-        amount: Annotated[float, typer.Option(
-            "--amount", min=0.0, max=1.0, help="Reference match blend, 0..1.")] = 1.0,
-        eq_amount: Annotated[float, typer.Option(
-            "--eq-amount", min=0.0, max=1.0, help="Reference EQ match, 0..1.")] = 1.0,
-        dynamics_amount: Annotated[float, typer.Option(
-            "--dynamics-amount", min=0.0, max=1.0,
-            help="Reference dynamics match, 0..1.")] = 1.0,
-        width_amount: Annotated[float, typer.Option(
-            "--width-amount", min=0.0, max=1.0, help="Reference width match, 0..1.")] = 1.0,
-        bit_depth: Annotated[int | None, typer.Option(
-            "--bit-depth", help="16 (TPDF dither), 24 or 32 (float). Default 24.")] = None,
+        allowance: AllowanceOpt = 6.0,
+        amount: AmountOpt = 1.0,
+        eq_amount: EqAmountOpt = 1.0,
+        dynamics_amount: DynamicsAmountOpt = 1.0,
+        width_amount: WidthAmountOpt = 1.0,
+        bit_depth: MasterBitDepthOpt = None,
         gap: Annotated[float, typer.Option(
             "--gap", help="Seconds of silence between album songs.")] = 2.0,
         force: Annotated[bool, typer.Option(
@@ -140,16 +172,11 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path, typer.Option(
             "-o", "--output", help="The file to write; its extension sets the format "
             "(.wav, .flac, .mp3, .aiff, .ogg, .m4a).")],
-        bit_depth: Annotated[int | None, typer.Option(
-            "--bit-depth", help="16, 24 or 32 (float WAV/AIFF). Default: the input's.")] = None,
-        sample_rate: Annotated[int | None, typer.Option(
-            "--sample-rate", help="Output rate in Hz (soxr, very high quality).")] = None,
-        dither: Annotated[str | None, typer.Option(
-            "--dither", help="tpdf, shaped (noise-shaped TPDF) or none. Default: tpdf at 16 "
-            "bits, none otherwise.")] = None,
-        gain: Annotated[float, typer.Option("--gain", help="Gain in dB, applied first.")] = 0.0,
-        normalize: Annotated[float | None, typer.Option(
-            "--normalize", help="Scale so the true peak lands at this dBTP (e.g. -1).")] = None,
+        bit_depth: ConvertBitDepthOpt = None,
+        sample_rate: ConvertSampleRateOpt = None,
+        dither: DitherOpt = None,
+        gain: GainOpt = 0.0,
+        normalize: NormalizeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Convert SOURCE: sample rate, bit depth, dither, format (never clips silently)."""
@@ -179,21 +206,16 @@ def register(app: typer.Typer) -> None:
     def deliver_cmd(
         project: Annotated[Path, typer.Argument(help="A project folder or its song.toml.",
                                                 show_default=False)],
-        targets: Annotated[str, typer.Option(
-            "--targets", help="Comma-separated presets or LUFS: spotify,apple-music,cd.")],
+        targets: TargetsOpt,
         output: Annotated[Path | None, typer.Option(
             "-o", "--output", help="The delivery folder (default PROJECT/renders/delivery)."
         )] = None,
-        formats: Annotated[str | None, typer.Option(
-            "--formats", help="Comma-separated deliverables for every target (wav-24-48k, "
-            "wav-16-44k, wav-16-44k-shaped, flac, flac-16-44k, mp3-320).")] = None,
-        title: Annotated[str | None, typer.Option("--title", help="Title tag.")] = None,
-        artist: Annotated[str | None, typer.Option("--artist", help="Artist tag.")] = None,
-        isrc: Annotated[str | None, typer.Option("--isrc", help="ISRC, CC-XXX-YY-NNNNN.")] = None,
-        allowance: Annotated[float, typer.Option(
-            "--allowance", help="Most peak gain reduction (dB) to reach a target.")] = 6.0,
-        no_stems: Annotated[bool, typer.Option(
-            "--no-stems", help="Skip the stems and their null test.")] = False,
+        formats: FormatsOpt = None,
+        title: TitleOpt = None,
+        artist: ArtistOpt = None,
+        isrc: IsrcOpt = None,
+        allowance: DeliverAllowanceOpt = 6.0,
+        no_stems: NoStemsOpt = False,
         force: Annotated[bool, typer.Option(
             "--force", help="Replace a non-empty delivery folder.")] = False,
         json_out: JsonOpt = False,

@@ -13,6 +13,35 @@ ProjectArg = Annotated[Path, typer.Argument(help="A project folder or its song.t
                                             show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print strict JSON on stdout.")]
 
+# render's options, declared once: ``mixdown batch render`` takes them too.
+RenderFormatOpt = Annotated[str | None, typer.Option(
+    "--format", help="wav, flac or mp3 (default: from -o).")]
+RenderBitDepthOpt = Annotated[int | None, typer.Option(
+    "--bit-depth", help="16, 24 (PCM) or 32 (float). Default 24.")]
+RenderSampleRateOpt = Annotated[int | None, typer.Option(
+    "--sample-rate", help="44100, 48000, 88200 or 96000 Hz.")]
+StemsOpt = Annotated[bool, typer.Option(
+    "--stems", help="Also write stems into OUT.stems/ (see --stems-mode).")]
+StemsModeOpt = Annotated[str, typer.Option(
+    "--stems-mode", help="buses: each signal feeding the master (they sum to the "
+    "mix); tracks: every track post-fader, dry of the buses it feeds (they do not "
+    "sum to the mix).")]
+SectionOpt = Annotated[str | None, typer.Option(
+    "--section", help="Render only this section (marker name).")]
+StartOpt = Annotated[str | None, typer.Option(
+    "--start", help="Range start: bar:beat (9:1), seconds (12.5s) or beats.")]
+EndOpt = Annotated[str | None, typer.Option(
+    "--end", help="Range end, like --start (tails still ring out).")]
+MasterPartOpt = Annotated[bool, typer.Option(
+    "--master-part", help="With a loudness target in the song's master: master the "
+    "section or range on its own (default: cut it from the whole song's master, at "
+    "its level there).")]
+NoCacheOpt = Annotated[bool, typer.Option(
+    "--no-cache", help="Neither read nor write the project's track cache "
+    "(.mixdown/nodes/; it re-renders only the tracks and buses an edit reaches).")]
+BlockFramesOpt = Annotated[int, typer.Option(
+    "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")]
+
 
 def _fmt_time(seconds: float) -> str:
     m, s = divmod(seconds, 60)
@@ -183,35 +212,17 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "-o", "--output", help="The file to write (.wav, .flac, .mp3); may be left out "
             "with --version.")] = None,
-        fmt: Annotated[str | None, typer.Option(
-            "--format", help="wav, flac or mp3 (default: from -o).")] = None,
-        bit_depth: Annotated[int | None, typer.Option(
-            "--bit-depth", help="16, 24 (PCM) or 32 (float). Default 24.")] = None,
-        sample_rate: Annotated[int | None, typer.Option(
-            "--sample-rate", help="44100, 48000, 88200 or 96000 Hz.")] = None,
-        stems: Annotated[bool, typer.Option(
-            "--stems", help="Also write stems into OUT.stems/ (see --stems-mode).")] = False,
-        stems_mode: Annotated[str, typer.Option(
-            "--stems-mode", help="buses: each signal feeding the master (they sum to the "
-            "mix); tracks: every track post-fader, dry of the buses it feeds (they do not "
-            "sum to the mix).")] = "buses",
-        section: Annotated[str | None, typer.Option(
-            "--section", help="Render only this section (marker name).")] = None,
-        start: Annotated[str | None, typer.Option(
-            "--start", help="Range start: bar:beat (9:1), seconds (12.5s) or beats.")] = None,
-        end: Annotated[str | None, typer.Option(
-            "--end", help="Range end, like --start (tails still ring out).")] = None,
-        master_part: Annotated[bool, typer.Option(
-            "--master-part", help="With a loudness target in the song's master: master the "
-            "section or range on its own (default: cut it from the whole song's master, at "
-            "its level there).")
-        ] = False,
-        no_cache: Annotated[bool, typer.Option(
-            "--no-cache", help="Neither read nor write the project's track cache "
-            "(.mixdown/nodes/; it re-renders only the tracks and buses an edit reaches).")
-        ] = False,
-        block_frames: Annotated[int, typer.Option(
-            "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")] = 32768,
+        fmt: RenderFormatOpt = None,
+        bit_depth: RenderBitDepthOpt = None,
+        sample_rate: RenderSampleRateOpt = None,
+        stems: StemsOpt = False,
+        stems_mode: StemsModeOpt = "buses",
+        section: SectionOpt = None,
+        start: StartOpt = None,
+        end: EndOpt = None,
+        master_part: MasterPartOpt = False,
+        no_cache: NoCacheOpt = False,
+        block_frames: BlockFramesOpt = 32768,
         soundfont: Annotated[Path | None, typer.Option(
             "--soundfont", help="With a MIDI file for PROJECT: play it with this SoundFont "
             "(.sf2, .sf3; channel 10 the drum kit). Without, the built-in instruments.")

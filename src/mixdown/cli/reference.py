@@ -28,8 +28,12 @@ def cli_reference_markdown() -> str:
 
     group = typer.main.get_command(app)
     out = [BEGIN, ""]
-    for name in sorted(group.commands):  # type: ignore[attr-defined]
-        cmd = group.commands[name]  # type: ignore[attr-defined]
+    commands = [(name, cmd) for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+                if not hasattr(cmd, "commands")]
+    commands += [(f"{name} {sub}", c)  # a group's commands: ``mixdown batch analyze``
+                 for name, cmd in group.commands.items()  # type: ignore[attr-defined]
+                 for sub, c in getattr(cmd, "commands", {}).items()]
+    for name, cmd in sorted(commands):
         params = [p for p in cmd.params if p.name != "help"]
         first = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
         out += [f"### `mixdown {name}`", "", first, "", "| parameter | meaning |", "|---|---|"]
