@@ -289,3 +289,21 @@ def test_cli_unknown_export_format(tmp_path: Path) -> None:
     r = run("export", str(DEMO), "--format", "aaf", "-o", str(tmp_path / "x.aaf"))
     assert r.returncode == 1
     assert "use midi or dawproject" in r.stderr
+
+
+@pytest.mark.slow
+def test_composed_song_round_trip_nulls(tmp_path: Path) -> None:
+    """Clip definitions, chord charts, the key and the arpeggiator travel as the notes they
+    play (DAWproject has none of them), so the imported song renders the same audio."""
+    song = ROOT / "examples" / "night-bus"
+    out = tmp_path / "night-bus.dawproject"
+    report = export_dawproject(song, out)
+    assert not report.skipped
+    _validate(out)
+    r = run("import", str(out), "-o", str(tmp_path / "night-bus"))
+    assert r.returncode == 0, r.stderr
+    assert "dropped" not in r.stderr
+    a, _ = mixdown.render_audio(song, section="Theme")
+    b, _ = mixdown.render_audio(tmp_path / "night-bus", section="Theme")
+    assert np.max(np.abs(a)) > 0.05
+    assert _residual_dbfs(a, b) < NULL_DBFS

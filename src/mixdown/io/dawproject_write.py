@@ -43,6 +43,8 @@ from mixdown.io.dawproject_common import (
     unit_for,
 )
 from mixdown.io.places import ASSET_KEY
+from mixdown.model.clips import loop_period_beats, placed_clip
+from mixdown.model.keys import parse_key
 from mixdown.model.notes import EPS, clip_length_beats, raw_notes
 from mixdown.model.project import (
     MASTER,
@@ -393,15 +395,17 @@ def _clip(ctx: _Ctx, parent: Any, track: Track, i: int, clip: Clip) -> None:
     start = ctx.beats(clip.start)
     where = f"track {track.name!r} clips[{i}]"
     if clip.kind == "notes":
-        _note_clip(ctx, parent, track, clip, start, where)
+        _note_clip(ctx, parent, track, clip, start, where)  # a placement: what it plays
     elif clip.kind == "audio":
         _audio_clip(ctx, parent, clip, start, where)
     else:
         ctx.skipped.append(f"{where}: plays nothing; not written")
 
 
-def _clip_notes(ctx: _Ctx, clip: Clip, length: float | None) -> list[tuple[float, float, int,
-                                                                            int]]:
+def _clip_notes(ctx: _Ctx, clip: Clip, placement: Clip, start: float, length: float | None
+                ) -> list[tuple[float, float, int, int]]:
+    """The notes ``clip`` (``placement`` with its definition filled in) plays, in beats from
+    its start: chords, the key, the arpeggiator and loop repetition applied, as rendered."""
     from mixdown.dsp.instruments.drums import DRUM_NOTES
 
     notes = [(n.start, n.length, n.pitch, n.velocity) for n in clip.notes]
@@ -413,16 +417,25 @@ def _clip_notes(ctx: _Ctx, clip: Clip, length: float | None) -> list[tuple[float
         tpq = smf.ticks_per_beat
         notes = [(s / tpq, (e - s) / tpq, p, v)
                  for part in smf.parts for s, e, p, v in part.notes.tolist()]
-    # relative to the clip start (0.0), so that no float is added and taken away again
-    raw = raw_notes(clip, notes, dict(DRUM_NOTES), 0.0, length)
+    key = parse_key(ctx.project.song.key) if ctx.project.song.key else None
+    period = loop_period_beats(placement, ctx.project.clips, ctx.meter, start)
+    if clip.chords is None:
+        # relative to the clip start (0.0), so that no float is added and taken away again
+        raw = raw_notes(clip, notes, dict(DRUM_NOTES), 0.0, length, key=key, period_b=period)
+    else:  # a chord chart's bars follow the song's meter from the clip's own start
+        raw = [(s - start, e - start, p, v) for s, e, p, v in raw_notes(
+            clip, notes, dict(DRUM_NOTES), start, length, meter=ctx.meter, key=key,
+            period_b=period)]
     end = math.inf if length is None else length
     return [(s, min(e, end), p, v) for s, e, p, v in raw if s < end - EPS and 0 <= p <= 127]
 
 
 def _note_clip(ctx: _Ctx, parent: Any, track: Track, clip: Clip, start: float,
                where: str) -> None:
+    placement = clip
+    clip = placed_clip(clip, ctx.project.clips)
     length = clip_length_beats(clip, ctx.meter, start)
-    notes = _clip_notes(ctx, clip, length)
+    notes = _clip_notes(ctx, clip, placement, start, length)
     if length is None:
         length = max((e for _, e, _, _ in notes), default=0.0)
     if length <= 0:
