@@ -49,6 +49,7 @@ COMMAND_MODULES = [
     "mixdown.cli.analyze",  # analyze
     "mixdown.cli.master",  # master, convert, deliver
     "mixdown.cli.interchange",  # import, export (MIDI)
+    "mixdown.cli.ledger",  # ledger <thing> <verb>
 ]
 
 
