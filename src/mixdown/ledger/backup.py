@@ -54,9 +54,12 @@ def backup(db: Database, path: str | Path) -> dict[str, int]:
 
 def _typed(t: Table, row: dict[str, Any]) -> dict[str, Any]:
     out = {}
+    extra = set(row) - {c.name for c in t.columns}
+    if extra:
+        raise ValueError(f"unknown column(s) {', '.join(sorted(extra))}")
     for c in t.columns:
         if c.name not in row:
-            continue
+            raise ValueError(f"a row lacks the column {c.name}")
         v = row[c.name]
         if v is not None and isinstance(c.type, DateTime):
             v = datetime.fromisoformat(v)
