@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SUITES = ["bench_render", "bench_analysis", "bench_mastering", "bench_midi", "dense_master"]
+SUITES = ["bench_render", "bench_analysis", "bench_mastering", "bench_midi", "dense_master",
+          "bench_ledger"]
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
