@@ -313,14 +313,15 @@ def session_book(
                      "is given: 2026-12-01T10:00.")],
     end: Annotated[str, typer.Option("--end", help="ISO 8601 end (after the start).")],
     person: PeopleOpt = None, song: SongsOpt = None,
-    notes: Annotated[str, typer.Option("--notes", help="Notes.")] = "",
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes.")] = None,
     budget: Annotated[str | None, typer.Option("--budget", help="Budget it is charged to "
                       "(default: the songs' budget).")] = None,
     database: DbOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Book a room (refused if the room or a person is already booked then)."""
     s = _svc().book_session(_db(database), room=room, start=start, end=end,
-                            people=person or [], songs=song or [], notes=notes, budget=budget)
+                            people=person or [], songs=song or [], notes=notes or "",
+                            budget=budget)
     _show(s, as_json, [f"booked {s.line()}"])
 
 
@@ -473,14 +474,16 @@ def expense_add(
     amount: Annotated[str, typer.Option("--amount", help="Amount, e.g. 120.50.")],
     currency: Annotated[str, typer.Option("--currency", help="ISO 4217 (the budget's).")],
     date: Annotated[str, typer.Option("--date", help="YYYY-MM-DD.")],
-    description: Annotated[str, typer.Option("--description", help="What it was.")] = "",
+    description: Annotated[str | None, typer.Option("--description", help="What it was.")]
+    = None,
     song: Annotated[str | None, typer.Option("--song", help="For one song.")] = None,
     database: DbOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Record an expense."""
     db = _db(database)
     e = _svc().add_expense(db, budget, category=category, amount=amount,
-                           currency=currency, spent_on=date, description=description, song=song)
+                           currency=currency, spent_on=date, description=description or "",
+                           song=song)
     _show(e, as_json, [f"expense #{e.id}: {e.category} {e.as_dict()['amount']}"])
     warn(w for w in _svc().budget_report(db, budget).warnings
          if w.startswith(f"over budget: {e.category} "))

@@ -230,10 +230,30 @@ def test_json_on_every_list_and_show(seeded: tuple[dict[str, str], Path, str],
         json.loads(out)
     import typer.main
 
-    from mixdown.cli.ledger import app
+    from mixdown.cli.main import app
 
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(app).commands["ledger"]  # type: ignore[attr-defined]
     for name, sub in group.commands.items():  # type: ignore[attr-defined]
         for verb, cmd in getattr(sub, "commands", {}).items():
             if verb in ("list", "show"):
                 assert any("--json" in p.opts for p in cmd.params), (name, verb)
+
+
+def test_every_ledger_command_and_option_is_documented() -> None:
+    import typer.main
+
+    from mixdown.cli.main import app
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "cli.md").read_text()
+    group = typer.main.get_command(app).commands["ledger"]  # type: ignore[attr-defined]
+
+    def walk(cmd: object, name: str) -> None:
+        assert f"### `{name}`" in text, name
+        for p in getattr(cmd, "params", []):
+            for opt in p.opts:
+                if opt.startswith("--") and opt != "--help":
+                    assert f"`{opt}`" in text, (name, opt)
+        for sub, c in getattr(cmd, "commands", {}).items():
+            walk(c, f"{name} {sub}")
+
+    walk(group, "mixdown ledger")
