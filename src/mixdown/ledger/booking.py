@@ -218,54 +218,55 @@ def list_sessions(db: Database, *, start: str | datetime | None = None,
     a = start if isinstance(start, datetime) or start is None else parse_datetime(start, "from")
     b = end if isinstance(end, datetime) or end is None else parse_datetime(end, "to")
     with db.transaction() as s:
-        q = select(m.Session).order_by(m.Session.start_utc, m.Session.id)
+        where: list[Any] = []
         if a is not None:
-            q = q.where(m.Session.end_utc > a)
-            q = q.where(m.Session.start_utc > a - MAX_SESSION)  # lets the index bound it
+            where.append(m.Session.end_utc > a)
+            where.append(m.Session.start_utc > a - MAX_SESSION)  # lets the index bound it
         if b is not None:
-            q = q.where(m.Session.start_utc < b)
+            where.append(m.Session.start_utc < b)
         if room:
-            q = q.where(m.Session.room_id == by_name(s, m.Room, room, "room").id)
+            where.append(m.Session.room_id == by_name(s, m.Room, room, "room").id)
         if person:
             pid = by_name(s, m.Person, person, "person").id
-            q = q.where(m.Session.id.in_(select(m.SessionPerson.session_id)
-                                         .where(m.SessionPerson.person_id == pid)))
+            where.append(m.Session.id.in_(select(m.SessionPerson.session_id)
+                                          .where(m.SessionPerson.person_id == pid)))
         if song:
             sid = by_name(s, m.Song, song, "song").id
-            q = q.where(m.Session.id.in_(select(m.SessionSong.session_id)
-                                         .where(m.SessionSong.song_id == sid)))
-        rows = list(s.execute(q).scalars())
-        return _records(s, rows)
+            where.append(m.Session.id.in_(select(m.SessionSong.session_id)
+                                          .where(m.SessionSong.song_id == sid)))
+        return _records(s, where)
 
 
-def _records(s: OrmSession, rows: list[m.Session]) -> tuple[SessionRecord, ...]:
-    """Records of many sessions with one query per related table (not per session)."""
+def _records(s: OrmSession, where: list[Any]) -> tuple[SessionRecord, ...]:
+    """Records of the sessions matching ``where``: plain rows, one query per table (no ORM
+    objects, no per-session queries)."""
+    rows = s.execute(select(m.Session.id, m.Session.room_id, m.Session.start_utc,
+                            m.Session.end_utc, m.Session.notes, m.Session.budget_id)
+                     .where(*where).order_by(m.Session.start_utc, m.Session.id)).all()
     if not rows:
         return ()
-    ids = [r.id for r in rows]
-    rooms = {r.id: r for r in s.execute(select(m.Room).where(
-        m.Room.id.in_({x.room_id for x in rows}))).scalars()}
+    rooms = {r.id: (r.name, r.rate_minor, r.currency) for r in
+             s.execute(select(m.Room.id, m.Room.name, m.Room.rate_minor, m.Room.currency))}
     budgets = dict(s.execute(select(m.Budget.id, m.Budget.name)).all())
     people: dict[int, list[str]] = {}
     songs: dict[int, list[str]] = {}
-    for chunk in range(0, len(ids), 900):
-        part = ids[chunk:chunk + 900]
-        for sid, name in s.execute(select(m.SessionPerson.session_id, m.Person.name).join(
-                m.Person, m.Person.id == m.SessionPerson.person_id)
-                .where(m.SessionPerson.session_id.in_(part))):
-            people.setdefault(sid, []).append(name)
-        for sid, name in s.execute(select(m.SessionSong.session_id, m.Song.name).join(
-                m.Song, m.Song.id == m.SessionSong.song_id)
-                .where(m.SessionSong.session_id.in_(part))):
-            songs.setdefault(sid, []).append(name)
+    for sid, name in s.execute(select(m.SessionPerson.session_id, m.Person.name)
+                               .join(m.Session, m.Session.id == m.SessionPerson.session_id)
+                               .join(m.Person, m.Person.id == m.SessionPerson.person_id)
+                               .where(*where)):
+        people.setdefault(sid, []).append(name)
+    for sid, name in s.execute(select(m.SessionSong.session_id, m.Song.name)
+                               .join(m.Session, m.Session.id == m.SessionSong.session_id)
+                               .join(m.Song, m.Song.id == m.SessionSong.song_id)
+                               .where(*where)):
+        songs.setdefault(sid, []).append(name)
     out = []
-    for r in rows:
-        room = rooms[r.room_id]
+    for ident, room_id, a, b, notes, budget_id in rows:
+        name, rate, currency = rooms[room_id]
         out.append(SessionRecord(
-            r.id, room.name, r.start_utc, r.end_utc, tuple(sorted(people.get(r.id, []))),
-            tuple(sorted(songs.get(r.id, []))), r.notes,
-            budgets.get(r.budget_id) if r.budget_id else None,
-            session_cost(room.rate_minor, r.start_utc, r.end_utc), room.currency))
+            ident, name, a, b, tuple(sorted(people.get(ident, []))),
+            tuple(sorted(songs.get(ident, []))), notes,
+            budgets.get(budget_id) if budget_id else None, session_cost(rate, a, b), currency))
     return tuple(out)
 
 
