@@ -72,7 +72,7 @@ def _list(records: Any, as_json: bool, line: Any) -> None:
 
 
 def _id(text: str, what: str) -> int:
-    from mixdown.ledger.values import parse_positive_int
+    from mixdown.services.ledger import parse_positive_int
 
     return parse_positive_int(text, what)
 
@@ -420,7 +420,7 @@ def budget_line(
 
 
 def _report_lines(r: Any) -> list[str]:
-    from mixdown.ledger.values import format_money
+    from mixdown.services.ledger import format_money
 
     out = [f"{r.budget} ({r.currency})"]
     for row in r.rows:
@@ -510,7 +510,7 @@ def expense_remove(ident: Annotated[str, typer.Argument(metavar="ID", help="Expe
 
 
 def _invoice_lines(inv: Any) -> list[str]:
-    from mixdown.ledger.values import format_money
+    from mixdown.services.ledger import format_money
 
     out = [f"invoice {inv.number} to {inv.party}, {inv.issued} ({inv.status})"]
     out += [f"  {x.position}. {x.description}: {format_money(x.amount_minor, inv.currency)}"
@@ -635,7 +635,7 @@ def credit_remove(song: Annotated[str, typer.Argument(help="Song name.")],
 
 
 def _sheet_lines(sh: Any) -> list[str]:
-    from mixdown.ledger.values import share_text
+    from mixdown.services.ledger import share_text
 
     out = [f"split sheet: {sh.song}" + ("" if sh.complete else " (incomplete)")]
     out += [f"  writer {x.party}: {share_text(x.share_bp)}%" for x in sh.writers]
@@ -722,7 +722,7 @@ def contract_list(
 
 
 def _days(text: str) -> int:
-    from mixdown.ledger.values import parse_positive_int
+    from mixdown.services.ledger import parse_positive_int
 
     return 0 if text.strip() == "0" else parse_positive_int(text, "days")
 

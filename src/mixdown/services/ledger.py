@@ -47,6 +47,7 @@ from mixdown.ledger.money import (
 )
 from mixdown.ledger.releases import CheckItem, ReleaseCheck, ReleaseRecord, TrackRecord
 from mixdown.ledger.rights import ContractRecord, CreditRecord, Share, SplitSheet
+from mixdown.ledger.values import format_money, parse_positive_int, share_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -241,17 +242,17 @@ __all__ = [
     "ConflictError", "ContractRecord", "CreditRecord", "Database", "ExpenseRecord",
     "InvoiceLineRecord", "InvoiceRecord", "LedgerError", "NotFoundError", "PersonRecord",
     "ReleaseCheck", "ReleaseRecord", "RoomRecord", "SessionRecord", "Share", "SongRecord",
-    "SplitSheet", "StudioRecord", "TrackRecord", "add_budget", "add_budget_line",
-    "add_contract", "add_credit", "add_expense", "add_invoice", "add_person", "add_release",
-    "add_room", "add_song", "add_studio", "backup_ledger", "book_session", "budget_report",
-    "cancel_session", "check_release", "derive_credits", "edit_contract", "edit_person",
-    "edit_release", "edit_room", "edit_session", "edit_song", "export_release",
-    "list_budget_lines", "list_budgets", "list_contracts", "list_credits", "list_expenses",
-    "list_invoices", "list_people", "list_releases", "list_rooms", "list_sessions",
-    "list_songs", "list_studios", "open_ledger", "remove_budget", "remove_contract",
-    "remove_credit", "remove_expense", "remove_invoice", "remove_person", "remove_release",
-    "remove_room", "remove_song", "remove_studio", "restore_ledger", "set_invoice_status",
-    "set_splits", "show_contract", "show_invoice", "show_person", "show_release",
-    "show_room", "show_session", "show_splits", "write_budget_report", "write_calendar",
-    "write_invoice", "write_split_sheet",
+    "SplitSheet", "StudioRecord", "TrackRecord", "add_budget", "add_budget_line", "add_contract",
+    "add_credit", "add_expense", "add_invoice", "add_person", "add_release", "add_room",
+    "add_song", "add_studio", "backup_ledger", "book_session", "budget_report", "cancel_session",
+    "check_release", "derive_credits", "edit_contract", "edit_person", "edit_release", "edit_room",
+    "edit_session", "edit_song", "export_release", "format_money", "list_budget_lines",
+    "list_budgets", "list_contracts", "list_credits", "list_expenses", "list_invoices",
+    "list_people", "list_releases", "list_rooms", "list_sessions", "list_songs", "list_studios",
+    "open_ledger", "parse_positive_int", "remove_budget", "remove_contract", "remove_credit",
+    "remove_expense", "remove_invoice", "remove_person", "remove_release", "remove_room",
+    "remove_song", "remove_studio", "restore_ledger", "set_invoice_status", "set_splits",
+    "share_text", "show_contract", "show_invoice", "show_person", "show_release", "show_room",
+    "show_session", "show_splits", "write_budget_report", "write_calendar", "write_invoice",
+    "write_split_sheet"
 ]

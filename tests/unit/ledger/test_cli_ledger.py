@@ -257,3 +257,17 @@ def test_every_ledger_command_and_option_is_documented() -> None:
             walk(c, f"{name} {sub}")
 
     walk(group, "mixdown ledger")
+
+
+def test_the_python_example_of_the_docs_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "ledger.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIXDOWN_DATABASE_URL", raising=False)
+    scope: dict[str, object] = {}
+    exec(compile(code, "docs/ledger.md", "exec"), scope)
+    assert scope["s"].cost_minor == 24000  # type: ignore[attr-defined]
+    assert (tmp_path / "mixdown.db").is_file()
