@@ -17,7 +17,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SUITES = ["bench_render", "bench_analysis", "bench_mastering", "bench_midi", "dense_master",
-          "bench_soundfont", "bench_review", "bench_serve", "bench_batch"]
+          "bench_soundfont", "bench_review", "bench_serve", "bench_batch", "bench_ledger"]
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:

@@ -52,6 +52,7 @@ COMMAND_MODULES = [
     "mixdown.cli.serve",  # serve (the web studio)
     "mixdown.cli.transcribe",  # transcribe (audio to MIDI)
     "mixdown.cli.batch",  # batch analyze|master|deliver|render|convert
+    "mixdown.cli.ledger",  # ledger <thing> <verb>
 ]
 
 

@@ -28,19 +28,22 @@ def cli_reference_markdown() -> str:
 
     group = typer.main.get_command(app)
     out = [BEGIN, ""]
-    commands = [(name, cmd) for name, cmd in group.commands.items()  # type: ignore[attr-defined]
-                if not hasattr(cmd, "commands")]
-    commands += [(f"{name} {sub}", c)  # a group's commands: ``mixdown batch analyze``
-                 for name, cmd in group.commands.items()  # type: ignore[attr-defined]
-                 for sub, c in getattr(cmd, "commands", {}).items()]
-    for name, cmd in sorted(commands):
-        params = [p for p in cmd.params if p.name != "help"]
-        first = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
-        out += [f"### `mixdown {name}`", "", first, "", "| parameter | meaning |", "|---|---|"]
-        out += [_param_row(p) for p in params]
-        out.append("")
+    _commands(group, "mixdown", out)
     out.append(END)
     return "\n".join(out)
+
+
+def _commands(group: Any, prefix: str, out: list[str]) -> None:
+    """Each command of ``group``, and each command of its sub-groups, in name order."""
+    for name in sorted(group.commands):
+        cmd = group.commands[name]
+        params = [p for p in cmd.params if p.name != "help"]
+        first = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
+        out += [f"### `{prefix} {name}`", "", first, ""]
+        if params or not hasattr(cmd, "commands"):
+            out += ["| parameter | meaning |", "|---|---|", *(_param_row(p) for p in params), ""]
+        if hasattr(cmd, "commands"):
+            _commands(cmd, f"{prefix} {name}", out)
 
 
 def update_cli_reference(doc: str | Path) -> bool:

@@ -19,24 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mixdown.core.codes import normalize_isrc
 from mixdown.core.errors import FormatError, ParameterError
 
-_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
 BEXT_FIXED_BYTES = 602
 """Size of the fixed part of a version 2 ``bext`` chunk."""
 BEXT_UNKNOWN = 0x7FFF
 """Loudness field value meaning 'not measured' (EBU Tech 3285 v2)."""
-
-
-def normalize_isrc(isrc: str) -> str:
-    """``"GB-ABC-26-00001"`` -> ``"GBABC2600001"``; raises ParameterError if malformed."""
-    code = re.sub(r"[\s-]", "", isrc).upper()
-    if not _ISRC.match(code):
-        raise ParameterError(
-            f"ISRC {isrc!r} is malformed: expected CC-XXX-YY-NNNNN (2 letters, 3 letters or "
-            "digits, 2-digit year, 5-digit number), e.g. GB-ABC-26-00001"
-        )
-    return code
 
 
 @dataclass(frozen=True, slots=True)
