@@ -40,7 +40,10 @@ OWNER_ONLY = frozenset({"render", "upload", "share", "files"})
 
 def register(app: FastAPI) -> None:
     """Add the studio's routes to ``app``."""
+    from mixdown.server.ledger_pages import router as ledger_router
+
     app.include_router(router)
+    app.include_router(ledger_router)
 
 
 # -- who is asking -------------------------------------------------------------------------
@@ -165,7 +168,9 @@ def songs_page(request: Request) -> Response:
     if not who.is_owner:
         return RedirectResponse(f"/songs/{quote(who.song or '')}", status_code=303)
     songs = review.list_songs(_studio(request))
-    return _page(request, "songs.html", who, songs=songs)
+    from mixdown.server.ledger_pages import ledger_links
+
+    return _page(request, "songs.html", who, songs=songs, ledger=ledger_links(request))
 
 
 @router.get("/api/songs")

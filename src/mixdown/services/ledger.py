@@ -205,6 +205,19 @@ def write_budget_report(db: Database, budget: str, *, csv: str | Path | None = N
     return report
 
 
+@_guard
+def budget_chart(db: Database, budget: str, fmt: str = "svg") -> bytes:
+    """Budget vs actual as a chart image in memory (``fmt``: svg or png), for the studio."""
+    import io
+
+    if fmt not in ("svg", "png"):
+        raise LedgerError(f"a budget chart is svg or png, not {fmt!r}")
+    report = _money.budget_report(db, budget)
+    buf = io.BytesIO()
+    _documents.budget_chart(report, buf, fmt)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
 def _release_credits(db: Database, r: ReleaseRecord) -> dict[str, tuple[CreditRecord, ...]]:
     return {t.song: _rights.list_credits(db, t.song) for t in r.tracks}
 
@@ -244,7 +257,8 @@ __all__ = [
     "ReleaseCheck", "ReleaseRecord", "RoomRecord", "SessionRecord", "Share", "SongRecord",
     "SplitSheet", "StudioRecord", "TrackRecord", "add_budget", "add_budget_line", "add_contract",
     "add_credit", "add_expense", "add_invoice", "add_person", "add_release", "add_room",
-    "add_song", "add_studio", "backup_ledger", "book_session", "budget_report", "cancel_session",
+    "add_song", "add_studio", "backup_ledger", "book_session", "budget_chart",
+    "budget_report", "cancel_session",
     "check_release", "derive_credits", "edit_contract", "edit_person", "edit_release", "edit_room",
     "edit_session", "edit_song", "export_release", "format_money", "list_budget_lines",
     "list_budgets", "list_contracts", "list_credits", "list_expenses", "list_invoices",
