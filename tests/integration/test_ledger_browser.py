@@ -71,7 +71,8 @@ def _ledger(tmp_path: Path) -> Path:
 
 def test_book_and_release_flow(tmp_path: Path, browser: Browser) -> None:
     songs = _ledger(tmp_path)
-    with running_server(songs, env={"MIXDOWN_SECRET": ""}) as url:
+    with running_server(songs, env={"MIXDOWN_SECRET": ""}) as base:
+        url = base.rstrip("/")
         page = browser.new_context().new_page()
         page.set_default_timeout(TIMEOUT_MS)
 
