@@ -192,7 +192,7 @@ def budgets_page(request: Request) -> HTMLResponse:
     return _page(request, "ledger_budgets.html", who, reports=reports)
 
 
-@router.get("/budgets/{budget}/chart.svg")
+@router.get("/budgets/{budget:path}/chart.svg")
 def budget_chart(request: Request, budget: str) -> Response:
     _owner(request)
     svg = ledger.budget_chart(_db(request), budget, "svg")
@@ -216,7 +216,7 @@ def songs_page(request: Request) -> HTMLResponse:
                  people=ledger.list_people(db))
 
 
-@router.post("/songs/{song}/credits")
+@router.post("/songs/{song:path}/credits")
 def add_credit(request: Request, song: str, person: Annotated[str, Form()] = "",
                role: Annotated[str, Form()] = "") -> Response:
     _owner(request)
@@ -227,7 +227,7 @@ def add_credit(request: Request, song: str, person: Annotated[str, Form()] = "",
     return _done(request)
 
 
-@router.post("/songs/{song}/splits")
+@router.post("/songs/{song:path}/splits")
 def set_splits(request: Request, song: str, writers: Annotated[str, Form()] = "",
                publishers: Annotated[str, Form()] = "") -> Response:
     _owner(request)
@@ -250,16 +250,27 @@ def releases_page(request: Request) -> HTMLResponse:
     return _page(request, "ledger_releases.html", who, releases=releases)
 
 
-@router.get("/releases/{title}", response_class=HTMLResponse)
+@router.get("/releases/{title:path}", response_class=HTMLResponse)
 def release_page(request: Request, title: str) -> HTMLResponse:
     who = _owner(request)
     db = _db(request)
     release = ledger.show_release(db, title)
     return _page(request, "ledger_release.html", who, release=release,
-                 check=ledger.check_release(db, title), url=f"/ledger/releases/{quote(title)}")
+                 check=ledger.check_release(db, title),
+                 url=f"/ledger/releases/{quote(release.title)}")
 
 
-@router.post("/releases/{title}")
+@router.post("/releases/{title:path}/check", response_class=HTMLResponse)
+def check_release(request: Request, title: str) -> Response:
+    who = _owner(request)
+    try:
+        check = ledger.check_release(_db(request), title)
+    except MixdownError as exc:
+        return _failed(request, exc)
+    return _page(request, "ledger_check.html", who, check=check)
+
+
+@router.post("/releases/{title:path}")
 def edit_release(request: Request, title: str, upc: Annotated[str, Form()] = "",
                  release_date: Annotated[str, Form()] = "",
                  artwork: Annotated[str, Form()] = "") -> Response:
@@ -270,13 +281,3 @@ def edit_release(request: Request, title: str, upc: Annotated[str, Form()] = "",
     except MixdownError as exc:
         return _failed(request, exc)
     return _done(request, 200)
-
-
-@router.post("/releases/{title}/check", response_class=HTMLResponse)
-def check_release(request: Request, title: str) -> Response:
-    who = _owner(request)
-    try:
-        check = ledger.check_release(_db(request), title)
-    except MixdownError as exc:
-        return _failed(request, exc)
-    return _page(request, "ledger_check.html", who, check=check)

@@ -248,3 +248,19 @@ def test_csrf_missing_is_refused(songs: Path, url: str, form: dict[str, str]) ->
         assert L.show_release(db, "Tune EP").upc is None
     finally:
         db.close()
+
+
+def test_names_with_slashes_and_markup(client: TestClient, songs: Path) -> None:
+    title = "A/B & <EP>"
+    db = L.open_ledger(folder=songs)
+    try:
+        L.add_release(db, title, artist=EVIL, tracks=["Tune=USRC17607839"])
+    finally:
+        db.close()
+    listing = client.get("/ledger/releases").text
+    assert 'href="/ledger/releases/A/B%20%26%20%3CEP%3E"' in listing and EVIL not in listing
+    page = client.get("/ledger/releases/A/B%20%26%20%3CEP%3E")
+    assert page.status_code == 200 and "A/B &amp; &lt;EP&gt;" in page.text
+    assert EVIL not in page.text
+    check = client.post("/ledger/releases/A/B%20%26%20%3CEP%3E/check", headers=HX)
+    assert check.status_code == 200 and "A/B &amp; &lt;EP&gt;: not ready" in check.text
