@@ -10,6 +10,7 @@ value, after the last the last. Volume curves are interpolated in dB.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,11 +63,22 @@ class Curve:
         return out
 
     def changes_within(self, start: int, stop: int) -> bool:
-        """True if the value may change anywhere in frames ``[start, stop)``."""
+        """True if the value may change anywhere in frames ``[start, stop)``.
+
+        False when every frame there lies before the first point, after the last, or on
+        segments whose end values are all equal (a held value between steps, such as
+        an imported CC7 level): each of those frames evaluates to exactly that value.
+        """
         if self.is_constant:
             return False
         fr = self.frames
-        return not (stop <= fr[0] or start >= fr[-1])
+        if stop <= fr[0] or start >= fr[-1]:
+            return False
+        # The segments that frames start .. stop - 1 fall in (as values_at finds them).
+        first = max(bisect_right(fr, start) - 1, 0)
+        last = min(bisect_right(fr, stop - 1), len(fr) - 1)
+        held = self.values[first]
+        return any(v != held for v in self.values[first:last + 1])
 
 
 def shape(x: NDArray[np.float64], c: NDArray[np.float64] | float) -> NDArray[np.float64]:

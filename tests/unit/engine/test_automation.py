@@ -67,3 +67,19 @@ def test_curve_holds_outside_points() -> None:
     c = Curve((100.0, 200.0), (1.0, 3.0), (0.0, 0.0))
     np.testing.assert_allclose(c.values_at(np.array([0.0, 100.0, 150.0, 200.0, 1e6])),
                                [1.0, 1.0, 2.0, 3.0, 3.0])
+
+
+def test_changes_within_sees_held_values_between_steps() -> None:
+    # A stepped level (as MIDI import writes CC7): held, a jump at 1000, held again.
+    c = Curve((0.0, 999.0, 1000.0, 5000.0), (-6.0, -6.0, -2.0, -2.0), (0.0,) * 4)
+    assert not c.changes_within(0, 999)
+    assert not c.changes_within(1000, 4000)
+    assert not c.changes_within(4000, 9000)
+    assert c.changes_within(900, 1100)
+    assert c.changes_within(999, 1001)
+    ramp = Curve((0.0, 100.0), (0.0, 1.0), (0.0, 0.0))
+    assert ramp.changes_within(50, 51)
+    # Where it says "held", every frame evaluates to exactly the value at the block start.
+    for a, b in ((0, 999), (1000, 4000), (3000, 9000)):
+        v = c.values_at(np.arange(a, b, dtype=np.float64))
+        assert np.array_equal(v, np.full(b - a, c.values_at(np.array([float(a)]))[0]))
