@@ -26,6 +26,7 @@ from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
 from mixdown.model.arp import Arp
 from mixdown.model.chords import Voicing
+from mixdown.model.clip_edit import EDIT_KEYS, FadeShape
 from mixdown.model.keys import parse_key
 from mixdown.model.modulators import Modulator
 
@@ -50,7 +51,7 @@ VOLUME_DB_RANGE = (-144.0, 24.0)
 PAN_RANGE = (-1.0, 1.0)
 """Pan, hard left to hard right (fixed values and automation alike)."""
 
-AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop")
+AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop", *EDIT_KEYS)
 NOTE_CLIP_KEYS = ("step", "swing", "transpose", "humanize", "transpose_degrees",
                   "scale_quantize", "arp", "voicing")
 
@@ -214,6 +215,11 @@ class Clip(Spec):
     fade_in_s: float = Field(default=0.0, ge=0)
     fade_out_s: float = Field(default=0.0, ge=0)
     loop: bool = False
+    # audio clip editing (model.clip_edit)
+    fade_in_shape: FadeShape = "linear"
+    fade_out_shape: FadeShape = "linear"
+    crossfade_s: float = Field(default=0.0, ge=0, le=60)
+    crossfade_shape: FadeShape = "equal_power"
     # note clips
     notes: tuple[Note, ...] = ()
     pattern: dict[str, str] | None = None

@@ -534,7 +534,58 @@ class _Resolver:
                     probs.warn(cpath, f"fades ({clip.fade_in_s:g} s in + {clip.fade_out_s:g} s "
                                f"out) are longer than the clip ({secs:.3f} s); they overlap")
             out.append((clip, start, end, data, cpath))
+        return self._crossfades(out)
+
+    def _crossfades(self, clips: list[tuple[Clip, int, int, Any, Path_]]
+                    ) -> list[tuple[Clip, int, int, Any, Path_]]:
+        """Audio clips with ``crossfade_s`` fade in over that time while the audio clip before
+        them on the track (extended to the crossfade's end) fades out over it."""
+        sr = self.tl.sample_rate
+        out = list(clips)
+        audio = sorted((i for i, c in enumerate(out) if c[0].kind == "audio"),
+                       key=lambda i: (out[i][1], i))
+        for k, i in enumerate(audio):
+            clip, start, end, data, cpath = out[i]
+            if clip.crossfade_s <= 0:
+                continue
+            frames = round(clip.crossfade_s * sr)
+            before = [j for j in audio[:k] if out[j][1] < start]
+            if not before:
+                self.problems.add((*cpath, "crossfade_s"), "there is no audio clip before this "
+                                  "one on the track to crossfade from; remove crossfade_s")
+                continue
+            j = before[-1]
+            pclip, pstart, pend, pdata, ppath = out[j]
+            if pend < start:
+                self.problems.add((*cpath, "crossfade_s"), f"the clip before it ends "
+                                  f"{(start - pend) / sr:.3f} s before this one starts; move "
+                                  "them together to crossfade")
+                continue
+            if frames > end - start or start + frames <= pstart:
+                self.problems.add((*cpath, "crossfade_s"), f"{clip.crossfade_s:g} s is longer "
+                                  "than this clip; shorten the crossfade")
+                continue
+            new_end = start + frames
+            if not pclip.loop:
+                natural = pstart + self._audio_frames(pclip, pdata)
+                if natural < new_end:
+                    self.problems.warn((*cpath, "crossfade_s"), f"the clip before it has "
+                                       f"{max(0, natural - start) / sr:.3f} s of audio past "
+                                       "this clip's start; the crossfade fades out silence")
+            secs = frames / sr
+            out[j] = (pclip.model_copy(update={"fade_out_s": secs,
+                                              "fade_out_shape": clip.crossfade_shape}),
+                      pstart, new_end, pdata, ppath)
+            out[i] = (clip.model_copy(update={"fade_in_s": secs,
+                                             "fade_in_shape": clip.crossfade_shape}),
+                      start, end, data, cpath)
         return out
+
+    def _audio_frames(self, clip: Clip, data: Any) -> int:
+        """Frames at the render rate an audio clip's file has from its offset on."""
+        _, info = data
+        frames = info.frames - round(clip.offset_s * info.sample_rate)
+        return max(0, round(frames * self.tl.sample_rate / info.sample_rate))
 
     def _clip_end(self, clip: Clip, start: int, start_b: float, length_b: float | None,
                   data: Any) -> int:
@@ -542,9 +593,7 @@ class _Resolver:
         if length_b is not None:
             return tl.frame_of_beats(start_b + length_b)
         if clip.kind == "audio":
-            _, info = data
-            frames = info.frames - round(clip.offset_s * info.sample_rate)
-            return start + max(0, round(frames * tl.sample_rate / info.sample_rate))
+            return start + self._audio_frames(clip, data)
         if clip.kind == "notes":
             end_b = start_b + max((n.start + n.length for n in data or ()), default=0)
             return tl.frame_of_beats(end_b)
@@ -562,7 +611,8 @@ class _Resolver:
             length_frames=max(0, min(end, stop) - start), offset_frames=offset,
             file_frames=frames, file_channels=reader.info.channels,
             gain=db_to_gain(clip.gain_db), fade_in_frames=round(clip.fade_in_s * sr),
-            fade_out_frames=round(clip.fade_out_s * sr), loop=clip.loop)
+            fade_out_frames=round(clip.fade_out_s * sr), loop=clip.loop,
+            fade_in_shape=clip.fade_in_shape, fade_out_shape=clip.fade_out_shape)
 
     def _notes(self, path: Path_, track: Track, inst: ResolvedInstrument | None,
                clips: list[tuple[Clip, int, int, Any, Path_]], stop: int

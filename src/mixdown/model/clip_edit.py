@@ -1,0 +1,15 @@
+"""Audio clip editing keys: fade shapes, crossfades, time-stretch, pitch shift, warp, reverse
+and normalise (the fields live on :class:`mixdown.model.project.Clip`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+FadeShape = Literal["linear", "equal_power", "s_curve"]
+"""How a fade's gain goes from 0 to 1 over its length (position ``x`` in 0..1): ``linear``
+is ``x``, ``equal_power`` is ``sin(x * pi / 2)``, ``s_curve`` is ``(1 - cos(x * pi)) / 2``."""
+
+FADE_SHAPES: tuple[str, ...] = ("linear", "equal_power", "s_curve")
+
+EDIT_KEYS = ("fade_in_shape", "fade_out_shape", "crossfade_s", "crossfade_shape")
+"""The audio clip editing keys (audio clips only)."""
