@@ -28,7 +28,12 @@ def build(root: Path) -> Project:
                  fade_out_shape="equal_power"),
             Clip(start=3.5, file="s.wav", offset_s=0.1, crossfade_s=0.05,
                  crossfade_shape="linear", fade_out_s=0.1),
-        )),),
+        )), Track(name="P", clips=(
+            Clip(start=0, file="t.wav", stretch=1.3, pitch_semitones=-2.0, reverse=True,
+                 normalize_db=-3.0, fade_in_s=0.1, fade_in_shape="equal_power"),
+            Clip(start=4.0, file="s.wav", source_bpm=90, offset_s=0.2, loop=True, length=3.0,
+                 preserve_formants=True, pitch_semitones=1.5),
+        ))),
     )
 
 

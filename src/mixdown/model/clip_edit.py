@@ -11,5 +11,6 @@ is ``x``, ``equal_power`` is ``sin(x * pi / 2)``, ``s_curve`` is ``(1 - cos(x * 
 
 FADE_SHAPES: tuple[str, ...] = ("linear", "equal_power", "s_curve")
 
-EDIT_KEYS = ("fade_in_shape", "fade_out_shape", "crossfade_s", "crossfade_shape")
+EDIT_KEYS = ("fade_in_shape", "fade_out_shape", "crossfade_s", "crossfade_shape", "stretch",
+             "pitch_semitones", "preserve_formants", "source_bpm", "reverse", "normalize_db")
 """The audio clip editing keys (audio clips only)."""

@@ -220,6 +220,12 @@ class Clip(Spec):
     fade_out_shape: FadeShape = "linear"
     crossfade_s: float = Field(default=0.0, ge=0, le=60)
     crossfade_shape: FadeShape = "equal_power"
+    stretch: float | None = Field(default=None, ge=0.25, le=4)
+    pitch_semitones: float = Field(default=0.0, ge=-24, le=24)
+    preserve_formants: bool = False
+    source_bpm: float | None = Field(default=None, ge=20, le=400)
+    reverse: bool = False
+    normalize_db: float | None = Field(default=None, ge=-60, le=0)
     # note clips
     notes: tuple[Note, ...] = ()
     pattern: dict[str, str] | None = None
@@ -249,6 +255,9 @@ class Clip(Spec):
             raise ValueError(f"a clip has one source; this one has {' and '.join(sources)}")
         if self.length is not None and self.bars is not None:
             raise ValueError("give either length (beats) or bars, not both")
+        if self.stretch is not None and self.source_bpm is not None:
+            raise ValueError("give either stretch or source_bpm (which sets the stretch from "
+                             "the song's tempo), not both")
         kind = self.kind
         wrong = (NOTE_CLIP_KEYS if kind == "audio" else AUDIO_CLIP_KEYS if kind == "notes"
                  else ())

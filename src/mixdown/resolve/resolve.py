@@ -34,6 +34,7 @@ from mixdown.dsp.effects.foreign import FOREIGN_TYPES, foreign_warning
 from mixdown.dsp.instruments.drums import DRUM_NOTES
 from mixdown.io.audio import FORMATS
 from mixdown.io.catalog import AssetCatalog
+from mixdown.io.clip_edit import ClipEdit
 from mixdown.io.places import ASSET_KEY, SONG_FILE, Where
 from mixdown.model.project import (
     MASTER,
@@ -145,6 +146,7 @@ class _Resolver:
         names = [t.name for t in project.tracks] + [b.name for b in project.buses]
         self.index = {n: i for i, n in enumerate(names)}
         self.index[MASTER] = len(names)
+        self.edits: dict[Path_, ClipEdit] = {}  # audio clips' file edits, by clip place
 
     # -- the whole ---------------------------------------------------------------------------
 
@@ -508,6 +510,10 @@ class _Resolver:
                     probs.add((*cpath, "offset_s"), f"{clip.offset_s:g} s is past the end of "
                               f"{clip.file} ({info.duration_s:.3f} s)")
                     continue
+                edit = self._edit(clip, start_b, cpath)
+                if edit is None:
+                    continue
+                self.edits[cpath] = edit
                 data = (file, info)
             if clip.midi is not None:
                 file = self._asset(clip.midi, (*cpath, "midi"), audio=False)
@@ -522,7 +528,7 @@ class _Resolver:
                 data = clip.notes
             if clip.kind == "empty":
                 probs.warn(cpath, "has no file, notes, pattern or midi; it plays nothing")
-            end = self._clip_end(clip, start, start_b, length_b, data)
+            end = self._clip_end(clip, start, start_b, length_b, data, cpath)
             if song_len is not None and start >= song_len and clip.kind != "empty":
                 length = self.p.song.length
                 shown = f"{length:g}" if isinstance(length, float) else repr(length)
@@ -567,7 +573,7 @@ class _Resolver:
                 continue
             new_end = start + frames
             if not pclip.loop:
-                natural = pstart + self._audio_frames(pclip, pdata)
+                natural = pstart + self._audio_frames(pclip, pdata, ppath)
                 if natural < new_end:
                     self.problems.warn((*cpath, "crossfade_s"), f"the clip before it has "
                                        f"{max(0, natural - start) / sr:.3f} s of audio past "
@@ -581,19 +587,38 @@ class _Resolver:
                       start, end, data, cpath)
         return out
 
-    def _audio_frames(self, clip: Clip, data: Any) -> int:
-        """Frames at the render rate an audio clip's file has from its offset on."""
+    def _edit(self, clip: Clip, start_b: float, cpath: Path_) -> ClipEdit | None:
+        """The file edit of an audio clip (its stretch from ``source_bpm`` and the song's
+        tempo at the clip's start), or None with the problem recorded."""
+        stretch = clip.stretch or 1.0
+        if clip.source_bpm is not None:
+            bpm = self.tl.tempo.bpm_at(start_b)
+            stretch = clip.source_bpm / bpm
+            if not 0.25 <= stretch <= 4.0:
+                self.problems.add((*cpath, "source_bpm"), f"warping {clip.source_bpm:g} bpm to "
+                                  f"the song's {bpm:g} bpm stretches by {stretch:.3g}; the "
+                                  "stretch must be 0.25 .. 4")
+                return None
+        return ClipEdit(stretch=stretch, pitch_semitones=clip.pitch_semitones,
+                        preserve_formants=clip.preserve_formants, reverse=clip.reverse,
+                        normalize_db=clip.normalize_db)
+
+    def _audio_frames(self, clip: Clip, data: Any, cpath: Path_) -> int:
+        """Frames at the render rate an audio clip's (stretched) file has from its offset
+        on."""
         _, info = data
-        frames = info.frames - round(clip.offset_s * info.sample_rate)
-        return max(0, round(frames * self.tl.sample_rate / info.sample_rate))
+        stretch = self.edits[cpath].stretch
+        at_rate = info.frames * self.tl.sample_rate / info.sample_rate
+        frames = round(at_rate * stretch) - round(clip.offset_s * self.tl.sample_rate * stretch)
+        return max(0, frames)
 
     def _clip_end(self, clip: Clip, start: int, start_b: float, length_b: float | None,
-                  data: Any) -> int:
+                  data: Any, cpath: Path_) -> int:
         tl = self.tl
         if length_b is not None:
             return tl.frame_of_beats(start_b + length_b)
         if clip.kind == "audio":
-            return start + self._audio_frames(clip, data)
+            return start + self._audio_frames(clip, data, cpath)
         if clip.kind == "notes":
             end_b = start_b + max((n.start + n.length for n in data or ()), default=0)
             return tl.frame_of_beats(end_b)
@@ -602,10 +627,11 @@ class _Resolver:
     def _place(self, c: tuple[Clip, int, int, Any, Path_], stop: int) -> ResolvedClip:
         clip, start, end, (file, _), cpath = c
         sr = self.tl.sample_rate
-        path = self.catalog.at_rate(file, sr)
+        edit = self.edits[cpath]
+        path = self.catalog.edited(self.catalog.at_rate(file, sr), edit)
         reader = self.catalog.reader(path)
         frames = reader.info.frames
-        offset = round(clip.offset_s * sr)
+        offset = round(clip.offset_s * sr * edit.stretch)
         return ResolvedClip(
             label=self.where.place(cpath), reader=reader, start_frames=start,
             length_frames=max(0, min(end, stop) - start), offset_frames=offset,

@@ -35,7 +35,8 @@ def project() -> Project:
             Clip(start=0, file="a.wav", length=2.0, fade_in_s=0.1),
             Clip(start=2.0, file="b.wav", crossfade_s=0.1),
         )),
-        Track(name="Other", clips=(Clip(start=0, file="b.wav"),)),
+        # The longest track: the song's length stays put when an edit changes a clip's.
+        Track(name="Other", clips=(Clip(start=0, file="b.wav", loop=True, length=12.0),)),
     ))
 
 
@@ -54,6 +55,11 @@ EDITS = [
     edit(fade_out_s=0.3, fade_out_shape="equal_power"),
     edit(crossfade_s=0.2),
     edit(crossfade_shape="linear"),
+    edit(stretch=1.2),
+    edit(pitch_semitones=2.0, preserve_formants=True),
+    edit(source_bpm=100),
+    edit(reverse=True),
+    edit(normalize_db=-2.0),
 ]
 
 
