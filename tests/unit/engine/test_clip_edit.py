@@ -280,3 +280,18 @@ def test_edit_keys_are_checked_with_the_file_and_key_named(tmp_path: Path) -> No
             render_project(load(tmp_path), tmp_path / "out.wav", root=tmp_path)
         assert "song.toml" in str(err.value) and expected in str(err.value), str(err.value)
         assert not (tmp_path / "out.wav").exists()
+
+
+def test_check_processes_nothing_and_warns_of_a_crossfade_out_of_audio(tmp_path: Path) -> None:
+    from mixdown.services.project import check_project
+
+    tone(tmp_path, seconds=1.0)
+    (tmp_path / "song.toml").write_text(
+        '[song]\ntempo = 120\n\n[[track]]\nname = "A"\nclips = [\n'
+        '  { start = 0, file = "tone.wav", stretch = 1.5 },\n'
+        '  { start = 3.0, file = "tone.wav", crossfade_s = 0.25 },\n]\n')
+    report = check_project(tmp_path)
+    assert not (tmp_path / ".mixdown").exists()  # check writes no processed file
+    # The stretched clip lasts 1.5 s, to beat 3: the crossfade runs 0.25 s past its audio.
+    assert any('track "A", clips[1].crossfade_s: the clip before it has 0.000 s of audio '
+               "past this clip's start" in w for w in report.warnings), report.warnings
