@@ -26,7 +26,7 @@ from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
 from mixdown.model.arp import Arp
 from mixdown.model.chords import Voicing
-from mixdown.model.clip_edit import EDIT_KEYS, FadeShape
+from mixdown.model.clip_edit import EDIT_KEYS, FadeShape, check_stretch
 from mixdown.model.keys import parse_key
 from mixdown.model.modulators import Modulator
 
@@ -220,7 +220,7 @@ class Clip(Spec):
     fade_out_shape: FadeShape = "linear"
     crossfade_s: float = Field(default=0.0, ge=0, le=60)
     crossfade_shape: FadeShape = "equal_power"
-    stretch: float | None = Field(default=None, ge=0.25, le=4)
+    stretch: float | Literal["fit"] | None = None
     pitch_semitones: float = Field(default=0.0, ge=-24, le=24)
     preserve_formants: bool = False
     source_bpm: float | None = Field(default=None, ge=20, le=400)
@@ -243,6 +243,8 @@ class Clip(Spec):
     arp: Arp | None = None
 
     _pos = field_validator("start")(classmethod(lambda cls, v: _check_position(v)))
+    _stretch = field_validator("stretch", mode="before")(
+        classmethod(lambda cls, v: check_stretch(v)))
 
     @model_validator(mode="after")
     def _one_source(self) -> Clip:

@@ -510,7 +510,7 @@ class _Resolver:
                     probs.add((*cpath, "offset_s"), f"{clip.offset_s:g} s is past the end of "
                               f"{clip.file} ({info.duration_s:.3f} s)")
                     continue
-                edit = self._edit(clip, start_b, cpath)
+                edit = self._edit(clip, start_b, length_b, info, cpath)
                 if edit is None:
                     continue
                 self.edits[cpath] = edit
@@ -587,9 +587,27 @@ class _Resolver:
                       start, end, data, cpath)
         return out
 
-    def _edit(self, clip: Clip, start_b: float, cpath: Path_) -> ClipEdit | None:
+    def _edit(self, clip: Clip, start_b: float, length_b: float | None, info: Any,
+              cpath: Path_) -> ClipEdit | None:
         """The file edit of an audio clip (its stretch from ``source_bpm`` and the song's
-        tempo at the clip's start), or None with the problem recorded."""
+        tempo at the clip's start, or ``"fit"`` to its length), or None with the problem
+        recorded."""
+        if clip.stretch == "fit":
+            if length_b is None or clip.loop:
+                self.problems.add((*cpath, "stretch"), '"fit" stretches the file to the '
+                                  "clip's length; give length or bars (and no loop)")
+                return None
+            sr = self.tl.sample_rate
+            frames = self.tl.frame_of_beats(start_b + length_b) - self.tl.frame_of_beats(start_b)
+            have = (info.frames - round(clip.offset_s * info.sample_rate)) * sr / info.sample_rate
+            stretch = frames / have
+            if not 0.25 <= stretch <= 4.0:
+                self.problems.add((*cpath, "stretch"), f'"fit" needs a stretch of {stretch:.3g};'
+                                  " the stretch must be 0.25 .. 4")
+                return None
+            return ClipEdit(stretch=stretch, pitch_semitones=clip.pitch_semitones,
+                            preserve_formants=clip.preserve_formants, reverse=clip.reverse,
+                            normalize_db=clip.normalize_db)
         stretch = clip.stretch or 1.0
         if clip.source_bpm is not None:
             bpm = self.tl.tempo.bpm_at(start_b)

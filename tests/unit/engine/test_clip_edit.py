@@ -295,3 +295,15 @@ def test_check_processes_nothing_and_warns_of_a_crossfade_out_of_audio(tmp_path:
     # The stretched clip lasts 1.5 s, to beat 3: the crossfade runs 0.25 s past its audio.
     assert any('track "A", clips[1].crossfade_s: the clip before it has 0.000 s of audio '
                "past this clip's start" in w for w in report.warnings), report.warnings
+
+
+def test_stretch_fit_fills_the_clips_length_and_keeps_the_pitch(tmp_path: Path) -> None:
+    tone(tmp_path)  # 2 s
+    length, f = measure(tmp_path, Clip(start=0, file="tone.wav", stretch="fit", bars=1.5,
+                                       offset_s=0.5))  # 1.5 s of file into 3 s (6 beats)
+    assert length == pytest.approx(3.0, abs=1e-3)
+    assert abs(cents(f, TONE_HZ)) < 5
+    from mixdown.core.errors import MixdownError
+
+    with pytest.raises(MixdownError, match=r'clips\[0\]\.stretch: "fit" stretches'):
+        render_track(tmp_path, Clip(start=0, file="tone.wav", stretch="fit"))
