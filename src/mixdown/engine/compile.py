@@ -146,7 +146,8 @@ def _node(ch: ResolvedChannel, song: ResolvedSong, bpm_at_frame: object) -> Chan
             reader=c.reader, start_frames=c.start_frames, length_frames=c.length_frames,
             offset_frames=c.offset_frames, file_frames=c.file_frames,
             file_channels=c.file_channels, gain=c.gain, fade_in_frames=c.fade_in_frames,
-            fade_out_frames=c.fade_out_frames, loop=c.loop, label=c.label)
+            fade_out_frames=c.fade_out_frames, loop=c.loop, label=c.label,
+            fade_in_shape=c.fade_in_shape, fade_out_shape=c.fade_out_shape)
             for c in ch.clips], CHANNELS)
     slots = {d.index: _slot(d) for d in ch.devices if not d.bypass}
     sends = [SendEdge(s.target, Curve.constant(s.level_db), s.pre_fader) for s in ch.sends]

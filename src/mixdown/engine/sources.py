@@ -10,6 +10,7 @@ from numba import njit
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import FormatError, RenderError
+from mixdown.engine.fades import fade_gain
 
 CACHE_SAMPLES = 4 * 1024 * 1024
 """Audio files up to this many samples (16 MB as float32) are decoded once and kept."""
@@ -57,8 +58,8 @@ class ClipPlacement:
 
     The clip plays file frames ``offset_frames + p`` for clip positions ``p`` in
     ``[0, length_frames)`` (wrapping inside ``[offset_frames, file_frames)`` when looping).
-    Fades are linear in amplitude over ``fade_in_frames``/``fade_out_frames`` at the clip's
-    edges.
+    Fades go over ``fade_in_frames``/``fade_out_frames`` at the clip's edges, shaped by
+    ``fade_in_shape``/``fade_out_shape`` (:func:`mixdown.engine.fades.fade_gain`).
     """
 
     reader: Any  # the asset catalog's reader of the file (read_all, open)
@@ -72,6 +73,8 @@ class ClipPlacement:
     fade_out_frames: int
     loop: bool
     label: str
+    fade_in_shape: str = "linear"
+    fade_out_shape: str = "linear"
     _file: Any = field(default=None, repr=False)
     _cache: np.ndarray | None = field(default=None, repr=False)
 
@@ -162,9 +165,10 @@ class ClipPlacement:
             env = np.full(count, self.gain, dtype=np.float64)
             pos = np.arange(p0, p0 + count, dtype=np.float64)
             if self.fade_in_frames > 0:
-                env *= np.clip(pos / self.fade_in_frames, 0.0, 1.0)
+                env *= fade_gain(pos / self.fade_in_frames, self.fade_in_shape)
             if self.fade_out_frames > 0:
-                env *= np.clip((self.length_frames - pos) / self.fade_out_frames, 0.0, 1.0)
+                env *= fade_gain((self.length_frames - pos) / self.fade_out_frames,
+                                 self.fade_out_shape)
             block = data * env.astype(np.float32)
         elif self.gain != 1.0:
             block = data * np.float32(self.gain)

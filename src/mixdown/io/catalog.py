@@ -25,6 +25,7 @@ from mixdown.core.errors import FormatError
 from mixdown.dsp.instruments.sf2_check import SoundFontInfo, check_soundfont
 from mixdown.io.assets import resolve_asset
 from mixdown.io.audio import AudioInfo, AudioWriter, audio_info, iter_blocks
+from mixdown.io.clip_edit import ClipEdit, apply_edit, edit_key
 from mixdown.model.project import Note
 
 KEEP_SAMPLES = 4 * 1024 * 1024
@@ -240,6 +241,25 @@ class AssetCatalog:
             y = rs.resample_chunk(np.zeros((0, info.channels), np.float32), last=True)
             if y.shape[0]:
                 w.write(np.ascontiguousarray(y.T))
+        return out
+
+
+    def edited(self, path: Path, edit: ClipEdit) -> Path:
+        """``path`` (at the render rate) with ``edit`` applied: a cached processed copy,
+        made once per (file content, rate, edit) and written atomically. A dry-run catalog,
+        or an edit that changes nothing, returns ``path``."""
+        if self.dry_run or edit.identity:
+            return path
+        info = self.audio(path)
+        cache = self.root / CACHE_FOLDER
+        out = cache / f"{path.stem}-edit-{edit_key(path, info.sample_rate, edit)}.wav"
+        if out.exists():
+            return out
+        cache.mkdir(parents=True, exist_ok=True)
+        audio, rate = self.decoded(path)
+        processed = apply_edit(audio, rate, edit)
+        with AudioWriter(out, rate, info.channels, fmt="wav", bit_depth=32) as w:  # atomic
+            w.write(processed)
         return out
 
 

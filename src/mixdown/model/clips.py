@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from mixdown.core.time import MeterMap
+from mixdown.model.clip_edit import EDIT_KEYS
 from mixdown.model.notes import clip_length_beats
 from mixdown.model.project import Clip
 
 PLACEMENT_ONLY = ("use", "start", "loop", "file", "offset_s", "gain_db", "fade_in_s",
-                  "fade_out_s")
+                  "fade_out_s", *EDIT_KEYS)
 """Keys a definition cannot have: where it plays is said by its placements, and a definition
 is notes, a pattern, chords or a MIDI file, not audio."""
 

@@ -26,6 +26,7 @@ from mixdown.core.time import is_position
 from mixdown.core.units import note_name_to_midi
 from mixdown.model.arp import Arp
 from mixdown.model.chords import Voicing
+from mixdown.model.clip_edit import EDIT_KEYS, FadeShape, check_stretch
 from mixdown.model.keys import parse_key
 from mixdown.model.modulators import Modulator
 
@@ -50,7 +51,7 @@ VOLUME_DB_RANGE = (-144.0, 24.0)
 PAN_RANGE = (-1.0, 1.0)
 """Pan, hard left to hard right (fixed values and automation alike)."""
 
-AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop")
+AUDIO_CLIP_KEYS = ("offset_s", "gain_db", "fade_in_s", "fade_out_s", "loop", *EDIT_KEYS)
 NOTE_CLIP_KEYS = ("step", "swing", "transpose", "humanize", "transpose_degrees",
                   "scale_quantize", "arp", "voicing")
 
@@ -214,6 +215,17 @@ class Clip(Spec):
     fade_in_s: float = Field(default=0.0, ge=0)
     fade_out_s: float = Field(default=0.0, ge=0)
     loop: bool = False
+    # audio clip editing (model.clip_edit)
+    fade_in_shape: FadeShape = "linear"
+    fade_out_shape: FadeShape = "linear"
+    crossfade_s: float = Field(default=0.0, ge=0, le=60)
+    crossfade_shape: FadeShape = "equal_power"
+    stretch: float | Literal["fit"] | None = None
+    pitch_semitones: float = Field(default=0.0, ge=-24, le=24)
+    preserve_formants: bool = False
+    source_bpm: float | None = Field(default=None, ge=20, le=400)
+    reverse: bool = False
+    normalize_db: float | None = Field(default=None, ge=-60, le=0)
     # note clips
     notes: tuple[Note, ...] = ()
     pattern: dict[str, str] | None = None
@@ -231,6 +243,8 @@ class Clip(Spec):
     arp: Arp | None = None
 
     _pos = field_validator("start")(classmethod(lambda cls, v: _check_position(v)))
+    _stretch = field_validator("stretch", mode="before")(
+        classmethod(lambda cls, v: check_stretch(v)))
 
     @model_validator(mode="after")
     def _one_source(self) -> Clip:
@@ -243,6 +257,9 @@ class Clip(Spec):
             raise ValueError(f"a clip has one source; this one has {' and '.join(sources)}")
         if self.length is not None and self.bars is not None:
             raise ValueError("give either length (beats) or bars, not both")
+        if self.stretch is not None and self.source_bpm is not None:
+            raise ValueError("give either stretch or source_bpm (which sets the stretch from "
+                             "the song's tempo), not both")
         kind = self.kind
         wrong = (NOTE_CLIP_KEYS if kind == "audio" else AUDIO_CLIP_KEYS if kind == "notes"
                  else ())

@@ -11,6 +11,7 @@ from mixdown.core.errors import MixdownError, ModelError
 from mixdown.core.names import closest
 from mixdown.core.time import MeterMap
 from mixdown.model.chords import HOLD, REST, chart_bars, parse_chord
+from mixdown.model.clip_edit import EDIT_KEYS
 from mixdown.model.clips import PLACEMENT_ONLY, loop_period_beats, placed_clip
 from mixdown.model.keys import Key, parse_key
 from mixdown.model.notes import clip_length_beats, raw_notes
@@ -42,7 +43,7 @@ class ClipChecks:
             if k in d.model_fields_set:
                 hint = ("a definition is notes, a pattern, chords or a MIDI file; place audio "
                         "clips directly" if k in ("file", "offset_s", "gain_db", "fade_in_s",
-                                                  "fade_out_s")
+                                                  "fade_out_s", *EDIT_KEYS)
                         else f"say it where the definition is placed "
                         f"({{ use = \"{name}\", {k} = ... }})")
                 self.problems.add((*path, k), f"a clip definition has no {k}; {hint}")

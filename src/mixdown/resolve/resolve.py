@@ -34,6 +34,7 @@ from mixdown.dsp.effects.foreign import FOREIGN_TYPES, foreign_warning
 from mixdown.dsp.instruments.drums import DRUM_NOTES
 from mixdown.io.audio import FORMATS
 from mixdown.io.catalog import AssetCatalog
+from mixdown.io.clip_edit import ClipEdit
 from mixdown.io.places import ASSET_KEY, SONG_FILE, Where
 from mixdown.model.project import (
     MASTER,
@@ -145,6 +146,7 @@ class _Resolver:
         names = [t.name for t in project.tracks] + [b.name for b in project.buses]
         self.index = {n: i for i, n in enumerate(names)}
         self.index[MASTER] = len(names)
+        self.edits: dict[Path_, ClipEdit] = {}  # audio clips' file edits, by clip place
 
     # -- the whole ---------------------------------------------------------------------------
 
@@ -508,6 +510,10 @@ class _Resolver:
                     probs.add((*cpath, "offset_s"), f"{clip.offset_s:g} s is past the end of "
                               f"{clip.file} ({info.duration_s:.3f} s)")
                     continue
+                edit = self._edit(clip, start_b, length_b, info, cpath)
+                if edit is None:
+                    continue
+                self.edits[cpath] = edit
                 data = (file, info)
             if clip.midi is not None:
                 file = self._asset(clip.midi, (*cpath, "midi"), audio=False)
@@ -522,7 +528,7 @@ class _Resolver:
                 data = clip.notes
             if clip.kind == "empty":
                 probs.warn(cpath, "has no file, notes, pattern or midi; it plays nothing")
-            end = self._clip_end(clip, start, start_b, length_b, data)
+            end = self._clip_end(clip, start, start_b, length_b, data, cpath)
             if song_len is not None and start >= song_len and clip.kind != "empty":
                 length = self.p.song.length
                 shown = f"{length:g}" if isinstance(length, float) else repr(length)
@@ -534,17 +540,103 @@ class _Resolver:
                     probs.warn(cpath, f"fades ({clip.fade_in_s:g} s in + {clip.fade_out_s:g} s "
                                f"out) are longer than the clip ({secs:.3f} s); they overlap")
             out.append((clip, start, end, data, cpath))
+        return self._crossfades(out)
+
+    def _crossfades(self, clips: list[tuple[Clip, int, int, Any, Path_]]
+                    ) -> list[tuple[Clip, int, int, Any, Path_]]:
+        """Audio clips with ``crossfade_s`` fade in over that time while the audio clip before
+        them on the track (extended to the crossfade's end) fades out over it."""
+        sr = self.tl.sample_rate
+        out = list(clips)
+        audio = sorted((i for i, c in enumerate(out) if c[0].kind == "audio"),
+                       key=lambda i: (out[i][1], i))
+        for k, i in enumerate(audio):
+            clip, start, end, data, cpath = out[i]
+            if clip.crossfade_s <= 0:
+                continue
+            frames = round(clip.crossfade_s * sr)
+            before = [j for j in audio[:k] if out[j][1] < start]
+            if not before:
+                self.problems.add((*cpath, "crossfade_s"), "there is no audio clip before this "
+                                  "one on the track to crossfade from; remove crossfade_s")
+                continue
+            j = before[-1]
+            pclip, pstart, pend, pdata, ppath = out[j]
+            if pend < start:
+                self.problems.add((*cpath, "crossfade_s"), f"the clip before it ends "
+                                  f"{(start - pend) / sr:.3f} s before this one starts; move "
+                                  "them together to crossfade")
+                continue
+            if frames > end - start or start + frames <= pstart:
+                self.problems.add((*cpath, "crossfade_s"), f"{clip.crossfade_s:g} s is longer "
+                                  "than this clip; shorten the crossfade")
+                continue
+            new_end = start + frames
+            if not pclip.loop:
+                natural = pstart + self._audio_frames(pclip, pdata, ppath)
+                if natural < new_end:
+                    self.problems.warn((*cpath, "crossfade_s"), f"the clip before it has "
+                                       f"{max(0, natural - start) / sr:.3f} s of audio past "
+                                       "this clip's start; the crossfade fades out silence")
+            secs = frames / sr
+            out[j] = (pclip.model_copy(update={"fade_out_s": secs,
+                                              "fade_out_shape": clip.crossfade_shape}),
+                      pstart, new_end, pdata, ppath)
+            out[i] = (clip.model_copy(update={"fade_in_s": secs,
+                                             "fade_in_shape": clip.crossfade_shape}),
+                      start, end, data, cpath)
         return out
 
+    def _edit(self, clip: Clip, start_b: float, length_b: float | None, info: Any,
+              cpath: Path_) -> ClipEdit | None:
+        """The file edit of an audio clip (its stretch from ``source_bpm`` and the song's
+        tempo at the clip's start, or ``"fit"`` to its length), or None with the problem
+        recorded."""
+        if clip.stretch == "fit":
+            if length_b is None or clip.loop:
+                self.problems.add((*cpath, "stretch"), '"fit" stretches the file to the '
+                                  "clip's length; give length or bars (and no loop)")
+                return None
+            sr = self.tl.sample_rate
+            frames = self.tl.frame_of_beats(start_b + length_b) - self.tl.frame_of_beats(start_b)
+            have = (info.frames - round(clip.offset_s * info.sample_rate)) * sr / info.sample_rate
+            stretch = frames / have
+            if not 0.25 <= stretch <= 4.0:
+                self.problems.add((*cpath, "stretch"), f'"fit" needs a stretch of {stretch:.3g};'
+                                  " the stretch must be 0.25 .. 4")
+                return None
+            return ClipEdit(stretch=stretch, pitch_semitones=clip.pitch_semitones,
+                            preserve_formants=clip.preserve_formants, reverse=clip.reverse,
+                            normalize_db=clip.normalize_db)
+        stretch = clip.stretch or 1.0
+        if clip.source_bpm is not None:
+            bpm = self.tl.tempo.bpm_at(start_b)
+            stretch = clip.source_bpm / bpm
+            if not 0.25 <= stretch <= 4.0:
+                self.problems.add((*cpath, "source_bpm"), f"warping {clip.source_bpm:g} bpm to "
+                                  f"the song's {bpm:g} bpm stretches by {stretch:.3g}; the "
+                                  "stretch must be 0.25 .. 4")
+                return None
+        return ClipEdit(stretch=stretch, pitch_semitones=clip.pitch_semitones,
+                        preserve_formants=clip.preserve_formants, reverse=clip.reverse,
+                        normalize_db=clip.normalize_db)
+
+    def _audio_frames(self, clip: Clip, data: Any, cpath: Path_) -> int:
+        """Frames at the render rate an audio clip's (stretched) file has from its offset
+        on."""
+        _, info = data
+        stretch = self.edits[cpath].stretch
+        at_rate = info.frames * self.tl.sample_rate / info.sample_rate
+        frames = round(at_rate * stretch) - round(clip.offset_s * self.tl.sample_rate * stretch)
+        return max(0, frames)
+
     def _clip_end(self, clip: Clip, start: int, start_b: float, length_b: float | None,
-                  data: Any) -> int:
+                  data: Any, cpath: Path_) -> int:
         tl = self.tl
         if length_b is not None:
             return tl.frame_of_beats(start_b + length_b)
         if clip.kind == "audio":
-            _, info = data
-            frames = info.frames - round(clip.offset_s * info.sample_rate)
-            return start + max(0, round(frames * tl.sample_rate / info.sample_rate))
+            return start + self._audio_frames(clip, data, cpath)
         if clip.kind == "notes":
             end_b = start_b + max((n.start + n.length for n in data or ()), default=0)
             return tl.frame_of_beats(end_b)
@@ -553,16 +645,18 @@ class _Resolver:
     def _place(self, c: tuple[Clip, int, int, Any, Path_], stop: int) -> ResolvedClip:
         clip, start, end, (file, _), cpath = c
         sr = self.tl.sample_rate
-        path = self.catalog.at_rate(file, sr)
+        edit = self.edits[cpath]
+        path = self.catalog.edited(self.catalog.at_rate(file, sr), edit)
         reader = self.catalog.reader(path)
         frames = reader.info.frames
-        offset = round(clip.offset_s * sr)
+        offset = round(clip.offset_s * sr * edit.stretch)
         return ResolvedClip(
             label=self.where.place(cpath), reader=reader, start_frames=start,
             length_frames=max(0, min(end, stop) - start), offset_frames=offset,
             file_frames=frames, file_channels=reader.info.channels,
             gain=db_to_gain(clip.gain_db), fade_in_frames=round(clip.fade_in_s * sr),
-            fade_out_frames=round(clip.fade_out_s * sr), loop=clip.loop)
+            fade_out_frames=round(clip.fade_out_s * sr), loop=clip.loop,
+            fade_in_shape=clip.fade_in_shape, fade_out_shape=clip.fade_out_shape)
 
     def _notes(self, path: Path_, track: Track, inst: ResolvedInstrument | None,
                clips: list[tuple[Clip, int, int, Any, Path_]], stop: int

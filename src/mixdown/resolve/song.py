@@ -122,6 +122,8 @@ class ResolvedClip:
     fade_in_frames: int
     fade_out_frames: int
     loop: bool
+    fade_in_shape: str = "linear"
+    fade_out_shape: str = "linear"
 
 
 @dataclass(frozen=True, slots=True)
