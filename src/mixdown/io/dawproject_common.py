@@ -208,7 +208,11 @@ class _Target:
 
 
 class _ReaderBase:
-    """The reader's state and the helpers its parts share (file references, time units)."""
+    """The reader's state and the helpers its parts share (file references, time units).
+
+    ``tempo`` and ``meter`` (the song's maps) are set by the timeline part's ``song()``,
+    which runs first.
+    """
 
     def __init__(self, root: Any, read: Reader, names: set[str], where: str) -> None:
         self.root = root
