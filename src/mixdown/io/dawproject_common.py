@@ -9,6 +9,9 @@ carries its exact parameters as JSON in the device's ``State`` file (``deviceID`
 Values DAWproject has no field for (clip gain, automation curve shapes, the song's sample
 rate and length...) travel in the ``comment`` attribute of the element they belong to, as
 ``mixdown: {json}``; other programs show it as a comment and otherwise ignore it.
+
+The reader's parts (``dawproject_timeline``, ``dawproject_clips``, ``dawproject_devices``,
+put together in ``dawproject_read``) share the channel being built and the reader's state.
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+
+from mixdown.core.errors import FormatError
+from mixdown.io.audio import FORMATS
+from mixdown.io.dawproject_archive import check_relative
+from mixdown.model.project import MASTER, AutomationLane, Clip, Device, Send
 
 EXTRAS_PREFIX = "mixdown: "
 """Start of a ``comment`` attribute that carries mixdown's own values as JSON."""
@@ -159,6 +168,127 @@ def finite(value: str | None, default: float | None = None) -> float | None:
     return v if math.isfinite(v) else default
 
 
+# -- reading: what the reader's parts (devices, clips, timeline) share ----------------------
+
+Reader = Callable[[str], bytes]
+
+
+@dataclass
+class _Chan:
+    """A channel being built."""
+
+    el: Any
+    name: str
+    kind: str  # track | bus | master
+    track_el: Any | None
+    content: str = ""
+    output: str = MASTER
+    instrument: Device | None = None
+    devices: list[Device] = field(default_factory=list)
+    clips: list[Clip] = field(default_factory=list)
+    lanes: list[AutomationLane] = field(default_factory=list)
+    sends: list[Send] = field(default_factory=list)
+    volume_db: float = 0.0
+    pan: float = 0.0
+    mute: bool = False
+    solo: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+    notes: int = 0
+    kept: int = 0
+
+
+@dataclass
+class _Target:
+    """What a parameter id moves: a channel and an automation param, with a converter."""
+
+    chan: _Chan
+    param: str
+    convert: Callable[[float, str], float]
+    unit: str
+
+
+class _ReaderBase:
+    """The reader's state and the helpers its parts share (file references, time units).
+
+    ``tempo`` and ``meter`` (the song's maps) are set by the timeline part's ``song()``,
+    which runs first.
+    """
+
+    def __init__(self, root: Any, read: Reader, names: set[str], where: str) -> None:
+        self.root = root
+        self.read = read
+        self.names = names
+        self.where = where
+        self.dropped: list[str] = []
+        self.ids: dict[str, Any] = {el.get("id"): el for el in root.iter()
+                                    if isinstance(el.tag, str) and el.get("id")}
+        self.members: dict[str, str] = {}
+        self.texts: dict[str, bytes] = {}
+        self.chans: list[_Chan] = []
+        self.by_id: dict[str, _Chan] = {}  # channel and track ids
+        self.targets: dict[str, _Target] = {}
+        self.used: set[str] = set()
+        self.master: _Chan | None = None
+        self.clips = 0
+        self.n_lanes = 0
+        self.end = 0.0
+
+    def drop(self, text: str) -> None:
+        if text not in self.dropped:
+            self.dropped.append(text)
+
+    def _time_unit(self, el: Any) -> str:
+        while el is not None:
+            unit = el.get("timeUnit")
+            if unit:
+                return str(unit)
+            el = el.getparent()
+        return "beats"
+
+    def _beats(self, t: float, unit: str) -> float:
+        return self.tempo.seconds_to_beats(t) if unit == "seconds" else t
+
+    def _member(self, file_ref: Any, what: str, folder: str, *, audio: bool) -> str:
+        """Check a File/State reference; return the project path the entry is copied to."""
+        path = file_ref.get("path") or ""
+        if file_ref.get("external") == "true":
+            raise FormatError(f"{self.where}: {what} refers to the external file {path!r}; "
+                              "mixdown imports only files inside the DAWproject zip")
+        path = check_relative(path, f"{self.where}: {what}")
+        if path not in self.names:
+            raise FormatError(f"{self.where}: {what} refers to {path!r}, which is not in "
+                              "the zip")
+        if audio and PurePosixPath(path).suffix.lower() not in FORMATS:
+            raise FormatError(f"{self.where}: {what}: {path!r} is not an audio format mixdown "
+                              f"reads ({', '.join(sorted(FORMATS))})")
+        for dest, member in self.members.items():
+            if member == path:
+                return dest
+        base = PurePosixPath(path).name
+        dest, k = f"{folder}/{base}", 2
+        while dest in self.members or dest in self.texts:
+            stem, suffix = PurePosixPath(base).stem, PurePosixPath(base).suffix
+            dest = f"{folder}/{stem}-{k}{suffix}"
+            k += 1
+        self.members[dest] = path
+        return dest
+
+
+def _round(v: float) -> float:
+    """Round away float noise from unit conversions (15 significant digits)."""
+    if v == 0 or not math.isfinite(v):
+        return float(v)
+    return float(f"{v:.15g}")
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        e = errors()[0]
+        return f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+    return str(exc)
+
+
 __all__ = [
     "BUILTIN_MAPS",
     "DEVICE_ID_PREFIX",
@@ -168,6 +298,7 @@ __all__ = [
     "MIXDOWN_TO_BUILTIN",
     "SLOPES_DB",
     "Mapped",
+    "Reader",
     "finite",
     "fmt",
     "get_extras",
