@@ -22,7 +22,7 @@ def _files(folder: Path) -> set[Path]:
     return {p.relative_to(folder) for p in folder.rglob("*")}
 
 
-def _refused(tmp_path: Path, src: Path, match: str) -> None:
+def assert_refused(tmp_path: Path, src: Path, match: str) -> None:
     """Import and check both refuse ``src`` with one line naming it; nothing is written."""
     before = _files(tmp_path)
     out = tmp_path / "song"
@@ -39,26 +39,26 @@ def _refused(tmp_path: Path, src: Path, match: str) -> None:
 def test_zip_slip_entry_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
     entries = bitwig_entries(rng) | {"../evil.txt": b"pwned"}
     src = write_zip(tmp_path / "slip.dawproject", entries)
-    _refused(tmp_path, src, r"'\.\./evil\.txt' climbs out of the archive")
+    assert_refused(tmp_path, src, r"'\.\./evil\.txt' climbs out of the archive")
     assert not (tmp_path.parent / "evil.txt").exists()
 
 
 def test_absolute_entry_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
     entries = bitwig_entries(rng) | {"/tmp/mixdown-abs-test.txt": b"pwned"}
     src = write_zip(tmp_path / "abs.dawproject", entries)
-    _refused(tmp_path, src, "is an absolute path")
+    assert_refused(tmp_path, src, "is an absolute path")
     assert not Path("/tmp/mixdown-abs-test.txt").exists()
 
 
 def test_windows_drive_entry_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
     src = write_zip(tmp_path / "drive.dawproject", bitwig_entries(rng) | {"C:/x.txt": b"x"})
-    _refused(tmp_path, src, "is an absolute path")
+    assert_refused(tmp_path, src, "is an absolute path")
 
 
 def test_symlink_entry_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
     src = write_zip(tmp_path / "link.dawproject", bitwig_entries(rng),
                     symlinks={"audio/passwd.wav": "/etc/passwd"})
-    _refused(tmp_path, src, "'audio/passwd.wav' is a symlink")
+    assert_refused(tmp_path, src, "'audio/passwd.wav' is a symlink")
 
 
 def test_zip_bomb_over_the_declared_cap_is_refused(tmp_path: Path, rng: np.random.Generator,
@@ -69,7 +69,7 @@ def test_zip_bomb_over_the_declared_cap_is_refused(tmp_path: Path, rng: np.rando
     entries = bitwig_entries(rng) | {"audio/bomb.wav": bytes(32 * 1024**2)}
     src = write_zip(tmp_path / "bomb.dawproject", entries)
     assert src.stat().st_size < 2 * 1024**2
-    _refused(tmp_path, src, "unpacks to more than 8388608 bytes")
+    assert_refused(tmp_path, src, "unpacks to more than 8388608 bytes")
 
 
 def _patch_sizes(path: Path, name: str, declared: int) -> None:
@@ -111,30 +111,30 @@ def test_entry_that_lies_about_its_size_is_refused(tmp_path: Path,
 def test_not_a_zip_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "text.dawproject"
     src.write_text("this is not a zip\n")
-    _refused(tmp_path, src, "is not a DAWproject file")
+    assert_refused(tmp_path, src, "is not a DAWproject file")
 
 
 def test_missing_project_xml_is_refused(tmp_path: Path) -> None:
     src = write_zip(tmp_path / "empty.dawproject", {"metadata.xml": b"<MetaData/>"})
-    _refused(tmp_path, src, "has no project.xml")
+    assert_refused(tmp_path, src, "has no project.xml")
 
 
 def test_xml_that_breaks_the_schema_is_refused(tmp_path: Path) -> None:
     bad = MINIMAL.replace(b"</Project>", b"<Structure><Track><Bogus/></Track></Structure>"
                                          b"</Project>")
     src = write_zip(tmp_path / "schema.dawproject", {"project.xml": bad})
-    _refused(tmp_path, src, "does not follow the DAWproject schema")
+    assert_refused(tmp_path, src, "does not follow the DAWproject schema")
 
 
 def test_missing_required_element_breaks_the_schema(tmp_path: Path) -> None:
     src = write_zip(tmp_path / "noapp.dawproject",
                     {"project.xml": b'<Project version="1.0"/>'})
-    _refused(tmp_path, src, "does not follow the DAWproject schema")
+    assert_refused(tmp_path, src, "does not follow the DAWproject schema")
 
 
 def test_malformed_xml_is_refused(tmp_path: Path) -> None:
     src = write_zip(tmp_path / "broken.dawproject", {"project.xml": MINIMAL[:-5]})
-    _refused(tmp_path, src, "is not well-formed XML")
+    assert_refused(tmp_path, src, "is not well-formed XML")
 
 
 def test_xxe_is_refused(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_xxe_is_refused(tmp_path: Path) -> None:
            b'"file:///etc/passwd">]>\n<Project version="&x;"><Application name="t" '
            b'version="1"/></Project>')
     src = write_zip(tmp_path / "xxe.dawproject", {"project.xml": xxe})
-    _refused(tmp_path, src, "DOCTYPE or entity declaration")
+    assert_refused(tmp_path, src, "DOCTYPE or entity declaration")
 
 
 def test_entity_expansion_is_refused(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_entity_expansion_is_refused(tmp_path: Path) -> None:
     bomb = (b'<?xml version="1.0"?>\n<!DOCTYPE Project [' + lol + b']>\n'
             b'<Project version="&a9;"><Application name="t" version="1"/></Project>')
     src = write_zip(tmp_path / "laughs.dawproject", {"project.xml": bomb})
-    _refused(tmp_path, src, "DOCTYPE or entity declaration")
+    assert_refused(tmp_path, src, "DOCTYPE or entity declaration")
 
 
 def test_parse_xml_refuses_a_doctype_even_without_entities() -> None:
@@ -166,14 +166,15 @@ def test_reference_to_a_file_not_in_the_zip_is_refused(tmp_path: Path,
     entries = bitwig_entries(rng)
     del entries[BITWIG_AUDIO]
     src = write_zip(tmp_path / "noaudio.dawproject", entries)
-    _refused(tmp_path, src, r"refers to 'audio/Drumfunk3 170bpm\.wav', which is not in the zip")
+    assert_refused(tmp_path, src,
+                   r"refers to 'audio/Drumfunk3 170bpm\.wav', which is not in the zip")
 
 
 def test_missing_plugin_state_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
     entries = bitwig_entries(rng)
     del entries[BITWIG_STATE]
     src = write_zip(tmp_path / "nostate.dawproject", entries)
-    _refused(tmp_path, src, "which is not in the zip")
+    assert_refused(tmp_path, src, "which is not in the zip")
 
 
 def test_external_file_reference_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -182,7 +183,7 @@ def test_external_file_reference_is_refused(tmp_path: Path, rng: np.random.Gener
         b'<File path="audio/Drumfunk3 170bpm.wav"/>',
         b'<File path="/etc/passwd" external="true"/>')
     src = write_zip(tmp_path / "external.dawproject", entries)
-    _refused(tmp_path, src, "refers to the external file '/etc/passwd'")
+    assert_refused(tmp_path, src, "refers to the external file '/etc/passwd'")
 
 
 def test_file_reference_climbing_out_is_refused(tmp_path: Path,
@@ -191,7 +192,7 @@ def test_file_reference_climbing_out_is_refused(tmp_path: Path,
     entries["project.xml"] = entries["project.xml"].replace(
         b'<File path="audio/Drumfunk3 170bpm.wav"/>', b'<File path="../../etc/passwd"/>')
     src = write_zip(tmp_path / "climb.dawproject", entries)
-    _refused(tmp_path, src, "climbs out of the archive")
+    assert_refused(tmp_path, src, "climbs out of the archive")
 
 
 def test_audio_that_does_not_read_is_refused_and_nothing_is_left(
