@@ -38,7 +38,7 @@ from mixdown.services.history import current_revision
 from mixdown.services.loaded import remember_root
 from mixdown.services.render import plan_render
 
-__all__ = ["METER_DIR", "KEEP", "MeterReport", "StripMeter", "last_meters", "preview_path",
+__all__ = ["KEEP", "METER_DIR", "MeterReport", "StripMeter", "last_meters", "preview_path",
            "render_meters"]
 
 METER_DIR = Path(".mixdown") / "mixer"

@@ -14,6 +14,7 @@
   let state = JSON.parse(document.getElementById("mixer-data").textContent);
   let queue = Promise.resolve();
   const AUTO = "mixdown.mixer.autoRender";
+  const openDetails = new Set();  // instruments whose parameters the user opened
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -184,7 +185,14 @@
     }
     d.append(head);
     if (!dev.known) d.append(el("p", "param-note", "unknown device type"));
-    for (const p of dev.params) d.append(paramControl(strip, dev, p, base + ":" + p.name));
+    const params = el("details", "device-params");
+    params.open = dev.kind !== "instrument" || openDetails.has(base);
+    params.addEventListener("toggle", () => {
+      if (params.open) openDetails.add(base); else openDetails.delete(base);
+    });
+    params.append(el("summary", null, dev.params.length + " parameters"));
+    for (const p of dev.params) params.append(paramControl(strip, dev, p, base + ":" + p.name));
+    d.append(params);
     return d;
   }
 
