@@ -16,6 +16,14 @@ sample_rate = 48000
 length = "5:1"
 tail_s = 0.3
 
+[[marker]]
+name = "Verse"
+at = "1:1"
+
+[[marker]]
+name = "Chorus"
+at = "3:1"
+
 # the pad, bright, through a low-pass
 [[track]]
 name = "Pad"          # the pad

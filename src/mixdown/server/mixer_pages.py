@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from mixdown.core.errors import MixdownError
 from mixdown.server.edit_routes import base_of, edit_body, edit_song, song_path
 from mixdown.server.routes import require
 from mixdown.server.security import HTTPRefusal
@@ -51,14 +52,17 @@ async def mixer_change(request: Request, song: str) -> JSONResponse:
 
 
 @router.post("/songs/{song}/mixer/render")
-def mixer_render(request: Request, song: str) -> JSONResponse:
+async def mixer_render(request: Request, song: str) -> JSONResponse:
     require(request, "render", song)
     folder = song_path(request, song)
+    section = (await edit_body(request)).get("section") or None
+    if section is not None and not isinstance(section, str):
+        raise HTTPRefusal("section must be a marker's name", 422)
 
     def work(progress: Any) -> dict[str, Any]:
-        report = mixer_meters.render_meters(folder, progress=progress)
+        report = mixer_meters.render_meters(folder, section=section, progress=progress)
         return {"revision": report.revision, "meters": report.as_dict(),
-                "audio": f"/songs/{quote(song)}/mixer/preview/{report.revision}.wav"}
+                "audio": f"/songs/{quote(song)}/mixer/preview/{report.name}.wav"}
 
     job = request.app.state.jobs.start(song, work)
     return JSONResponse({"job": job.id, "events": f"/jobs/{job.id}/events"}, status_code=202)
@@ -68,11 +72,12 @@ def mixer_render(request: Request, song: str) -> JSONResponse:
 def mixer_preview(request: Request, song: str, name: str) -> FileResponse:
     require(request, "edit", song)
     folder = song_path(request, song)
-    revision = name.removesuffix(".wav")
-    if (len(revision) != 64 or not name.endswith(".wav")
-            or any(c not in "0123456789abcdef" for c in revision)):
-        raise HTTPRefusal(f"no preview {name!r}", 404)
-    path = mixer_meters.preview_path(folder, revision)
+    try:
+        if not name.endswith(".wav"):
+            raise MixdownError(name)
+        path = mixer_meters.preview_path(folder, name.removesuffix(".wav"))
+    except MixdownError:
+        raise HTTPRefusal(f"no preview {name!r}", 404) from None
     if not path.is_file():
         raise HTTPRefusal("no preview of that revision (render it first)", 404)
     return FileResponse(path, media_type="audio/wav")

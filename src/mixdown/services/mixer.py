@@ -460,7 +460,8 @@ def mixer_change(body: Mapping[str, Any]) -> tuple[Change, str]:
 def mixer_state(folder: Any) -> dict[str, Any]:
     """What the mixer page shows for the project in ``folder``, as JSON-ready data:
     ``revision`` (of song.toml), ``view`` (:func:`mixer_view`), ``targets`` (platform
-    preset names), ``meters`` (:func:`mixdown.services.mixer_meters.last_meters`, or None)."""
+    preset names), ``meters`` (:func:`mixdown.services.mixer_meters.last_meters`, or None),
+    ``sections`` (the song's marker names, for a quick preview of one)."""
     from mixdown.core.targets import TargetTable
     from mixdown.io.project import open_project
     from mixdown.services.history import current_revision
@@ -471,4 +472,5 @@ def mixer_state(folder: Any) -> dict[str, Any]:
     meters = last_meters(folder)
     return {"revision": revision, "view": mixer_view(pf.project).as_dict(),
             "targets": TargetTable.from_project(pf.root).names(),
-            "meters": meters.as_dict() if meters is not None else None}
+            "meters": meters.as_dict() if meters is not None else None,
+            "sections": [m.name for m in pf.project.markers]}

@@ -17,8 +17,10 @@ cache key).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,8 +44,8 @@ __all__ = ["KEEP", "METER_DIR", "MeterReport", "StripMeter", "last_meters", "pre
            "render_meters"]
 
 METER_DIR = Path(".mixdown") / "mixer"
-KEEP = 4
-"""Revisions whose meters and preview are kept (older ones are deleted)."""
+KEEP = 6
+"""Measurements (whole song or section) kept with their preview; older ones are deleted."""
 FLOOR_DB = -150.0
 """What silence reads as (dBFS / LUFS), so that the JSON holds only finite numbers."""
 
@@ -72,9 +74,16 @@ class MeterReport:
     duration_s: float
     pre_target: bool
     strips: dict[str, StripMeter]
+    section: str | None = None
+    """The marker section rendered (a quick preview), or None for the whole song."""
+
+    @property
+    def name(self) -> str:
+        """The name the report and its WAV are kept under (see :func:`preview_path`)."""
+        return _name(self.revision, self.section)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "name": self.name}
 
 
 def _db(x: float) -> float:
@@ -114,11 +123,21 @@ def _folder(project: str | Path) -> Path:
     return project_file_path(project).absolute().parent / METER_DIR
 
 
-def preview_path(project: str | Path, revision: str) -> Path:
-    """The WAV of the mix measured for ``revision`` (it may not exist)."""
-    if len(revision) != 64 or any(c not in "0123456789abcdef" for c in revision):
-        raise MixdownError(f"{revision!r}: not a revision (64 hex digits)")
-    return _folder(project) / f"{revision}.wav"
+_NAME = re.compile(r"[0-9a-f]{64}(-[0-9a-f]{16})?")
+
+
+def _name(revision: str, section: str | None) -> str:
+    if section is None:
+        return revision
+    return f"{revision}-{hashlib.sha256(section.encode('utf-8')).hexdigest()[:16]}"
+
+
+def preview_path(project: str | Path, name: str) -> Path:
+    """The WAV of the mix measured as ``name`` (:attr:`MeterReport.name`: the revision,
+    and for a section a suffix); it may not exist."""
+    if not _NAME.fullmatch(name):
+        raise MixdownError(f"{name!r}: not a measured mix's name")
+    return _folder(project) / f"{name}.wav"
 
 
 def _read(path: Path) -> MeterReport | None:
@@ -126,25 +145,22 @@ def _read(path: Path) -> MeterReport | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         strips = {k: StripMeter(**v) for k, v in raw["strips"].items()}
         return MeterReport(raw["revision"], int(raw["sample_rate"]),
-                           float(raw["duration_s"]), bool(raw["pre_target"]), strips)
+                           float(raw["duration_s"]), bool(raw["pre_target"]), strips,
+                           raw.get("section"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def last_meters(project: str | Path) -> MeterReport | None:
-    """The meters of the current song.toml if measured, else of the latest measured
-    revision (compare its ``revision`` with the song's), else None."""
+    """The latest meters of the current song.toml if measured (the whole song or a
+    section), else of the latest measured revision (compare its ``revision`` with the
+    song's), else None."""
     folder = _folder(project)
-    current = _read(folder / f"{current_revision(project)}.json")
-    if current is not None:
-        return current
-    found = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) \
+    found = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True) \
         if folder.is_dir() else []
-    for path in found:
-        report = _read(path)
-        if report is not None:
-            return report
-    return None
+    current = current_revision(project)
+    reports = [r for r in map(_read, found) if r is not None]
+    return next((r for r in reports if r.revision == current), reports[0] if reports else None)
 
 
 def _prune(folder: Path) -> None:
@@ -154,7 +170,8 @@ def _prune(folder: Path) -> None:
         old.with_suffix(".wav").unlink(missing_ok=True)
 
 
-def render_meters(project: str | Path, *, progress: Progress | None = None) -> MeterReport:
+def render_meters(project: str | Path, *, section: str | None = None,
+                  progress: Progress | None = None) -> MeterReport:
     """Render the song as it is on disk, measure every strip, keep the result and the mix
     (a WAV, see :func:`preview_path`) under the current revision; a revision measured
     before is read back, not rendered again.
@@ -163,6 +180,8 @@ def render_meters(project: str | Path, *, progress: Progress | None = None) -> M
     ----------
     project : str or Path
         The project folder (or its song.toml).
+    section : str, optional
+        Render only this marker's section (a quick preview of part of the song).
     progress : callable, optional
         ``progress(fraction 0..1, stage)``.
 
@@ -180,14 +199,17 @@ def render_meters(project: str | Path, *, progress: Progress | None = None) -> M
     else:
         raise MixdownError(f"{project_file_path(project)}: song.toml keeps changing; "
                            "measure again when it is saved")
-    cached = _read(folder / f"{revision}.json")
-    if cached is not None and (folder / f"{revision}.wav").is_file():
+    name = _name(revision, section)
+    cached = _read(folder / f"{name}.json")
+    if cached is not None and (folder / f"{name}.wav").is_file():
+        (folder / f"{name}.json").touch()  # the latest measured again
         if progress:
             progress(1.0, "measured before")
         return cached
     folder.mkdir(parents=True, exist_ok=True)
-    wav = folder / f"{revision}.wav"
-    plan = plan_render(remember_root(pf.project, pf.root), wav, master=False, qc=False)
+    wav = folder / f"{name}.wav"
+    plan = plan_render(remember_root(pf.project, pf.root), wav, master=False, qc=False,
+                       section=section)
     graph = compile_project(plan.project, plan.spec, root=plan.root)
     sr, ch, total = graph.sample_rate, graph.channels, graph.frames
     meters = {n.index: _Meter(f"{n.kind}:{n.name}", sr, ch)
@@ -224,8 +246,8 @@ def render_meters(project: str | Path, *, progress: Progress | None = None) -> M
     strips = {m.key: m.result() for m in meters.values()}
     strips[mix.key] = mix.result()
     report = MeterReport(revision, sr, total / sr, plan.project.master.target is not None
-                         or plan.project.master.target_lufs is not None, strips)
-    with atomic_path(folder / f"{revision}.json") as tmp:
+                         or plan.project.master.target_lufs is not None, strips, section)
+    with atomic_path(folder / f"{name}.json") as tmp:
         tmp.write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     _prune(folder)
     if progress:

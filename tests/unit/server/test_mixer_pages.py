@@ -208,6 +208,11 @@ def test_render_meters_every_strip_and_serves_the_mix(client: TestClient) -> Non
     audio = client.get(result["audio"])
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
     assert client.get("/songs/mix/mixer/preview/" + "0" * 64 + ".wav").status_code == 404
+    part = client.post("/songs/mix/mixer/render", json={"section": "Chorus"})
+    quick = _wait_job(client, part.json()["job"])
+    assert quick["meters"]["section"] == "Chorus" and quick["audio"] != result["audio"]
+    assert client.get(quick["audio"]).status_code == 200
+    assert client.get("/api/songs/mix/mixer").json()["sections"] == ["Verse", "Chorus"]
     assert client.get("/songs/mix/mixer/preview/..%2Fsong.toml").status_code == 404
 
 

@@ -127,3 +127,18 @@ def test_a_lower_cutoff_lowers_the_spectral_centroid(song: Path) -> None:
     c1 = _centroid_hz(preview_path(song, dark.revision))
     assert c1 < 0.7 * c0, (c0, c1)
     assert dark.strips["track:Pad"].rms_dbfs < bright.strips["track:Pad"].rms_dbfs
+
+
+def test_a_section_is_a_quick_preview_of_its_bars(song: Path) -> None:
+    whole = render_meters(song)
+    chorus = render_meters(song, section="Chorus")
+    assert chorus.section == "Chorus" and chorus.name != whole.name
+    assert chorus.name.startswith(whole.revision)
+    # bars 3-4 at 240 bpm: 2 s, and the song's 0.3 s tail
+    assert chorus.duration_s == pytest.approx(2.3, abs=1e-3)
+    info = sf.info(preview_path(song, chorus.name))
+    assert info.frames == round(2.3 * 48000)
+    assert last_meters(song) == chorus  # the latest measurement of this revision
+    assert render_meters(song) == whole and last_meters(song) == whole
+    with pytest.raises(Exception, match="Bridge"):
+        render_meters(song, section="Bridge")

@@ -316,7 +316,8 @@
       return;
     }
     const stale = m.revision !== root.dataset.revision;
-    note.textContent = (stale ? "Meters from an earlier version of the mix (render to update). " : "Meters from the last render. ")
+    note.textContent = (stale ? "Meters from an earlier version of the mix (render to update). " : "Meters from the last render")
+      + (m.section ? " of the section " + m.section + ". " : (stale ? "" : ". "))
       + (m.pre_target ? "The master is measured before its loudness target." : "");
     note.dataset.stale = stale ? "1" : "0";
     for (const box of document.querySelectorAll("[data-meter]")) {
@@ -333,7 +334,7 @@
         + fmt(v.short_term_lufs, 1) + " LUFS";
       box.title = "integrated " + fmt(v.integrated_lufs, 1) + " LUFS";
     }
-    const src = songUrl + "/mixer/preview/" + m.revision + ".wav";
+    const src = songUrl + "/mixer/preview/" + (m.name || m.revision) + ".wav";
     if (audio.dataset.src !== src) {
       audio.dataset.src = src;
       audio.src = src;
@@ -350,8 +351,11 @@
     const bar = document.getElementById("mixer-progress");
     root.dataset.renderState = "running";
     try {
+      const section = document.getElementById("mixer-section").value || null;
       const r = await fetch(songUrl + "/mixer/render", { method: "POST",
-        headers: { "X-CSRF-Token": document.body.dataset.csrf, Accept: "application/json" } });
+        headers: { "X-CSRF-Token": document.body.dataset.csrf, Accept: "application/json",
+                   "Content-Type": "application/json" },
+        body: JSON.stringify({ section: section }) });
       const data = await r.json();
       if (!r.ok) throw new Error((data.error && data.error.message) || "error " + r.status);
       bar.hidden = false;
@@ -393,6 +397,7 @@
     const r = await fetch(api + "/history", { headers: { Accept: "application/json" } });
     if (!r.ok) return;
     const h = await r.json();
+    list.reversed = true;
     list.replaceChildren(...h.steps.map((s, i) => {
       const li = el("li", (i < h.position ? "done" : "undone") + (s.kind === "external" ? " external" : ""), s.label);
       if (s.author) li.append(el("span", "who", " · " + s.author));
@@ -401,6 +406,12 @@
   }
 
   // ---- wiring ----------------------------------------------------------------------------
+  const sectionPick = document.getElementById("mixer-section");
+  for (const name of state.sections || []) {
+    const o = el("option", null, "section: " + name);
+    o.value = name;
+    sectionPick.append(o);
+  }
   const auto = document.getElementById("mixer-auto-render");
   auto.checked = localStorage.getItem(AUTO) === "1";
   auto.addEventListener("change", () => localStorage.setItem(AUTO, auto.checked ? "1" : "0"));
