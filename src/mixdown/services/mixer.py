@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mixdown.core.errors import ParameterError
+from mixdown.core.errors import MixdownError, ParameterError
 from mixdown.dsp.base import DEVICES, Param, device_info, load_builtin_devices
 from mixdown.model.project import (
     MASTER,
@@ -460,7 +460,8 @@ def mixer_change(body: Mapping[str, Any]) -> tuple[Change, str]:
 def mixer_state(folder: Any) -> dict[str, Any]:
     """What the mixer page shows for the project in ``folder``, as JSON-ready data:
     ``revision`` (of song.toml), ``view`` (:func:`mixer_view`), ``targets`` (platform
-    preset names), ``meters`` (:func:`mixdown.services.mixer_meters.last_meters`, or None),
+    preset names), ``error`` (song.toml does not load: the loader's message; the rest
+    empty), ``meters`` (:func:`mixdown.services.mixer_meters.last_meters`, or None),
     ``sections`` (the song's marker names, for a quick preview of one)."""
     from mixdown.core.targets import TargetTable
     from mixdown.io.project import open_project
@@ -468,9 +469,13 @@ def mixer_state(folder: Any) -> dict[str, Any]:
     from mixdown.services.mixer_meters import last_meters
 
     revision = current_revision(folder)
-    pf = open_project(folder)
+    try:
+        pf = open_project(folder)
+    except MixdownError as exc:  # an outside edit broke it: the page offers undo
+        return {"revision": revision, "error": str(exc).splitlines()[0], "view": None,
+                "targets": [], "meters": None, "sections": []}
     meters = last_meters(folder)
     return {"revision": revision, "view": mixer_view(pf.project).as_dict(),
             "targets": TargetTable.from_project(pf.root).names(),
             "meters": meters.as_dict() if meters is not None else None,
-            "sections": [m.name for m in pf.project.markers]}
+            "sections": [m.name for m in pf.project.markers], "error": None}

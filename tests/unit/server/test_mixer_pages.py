@@ -233,3 +233,17 @@ def test_a_reviewer_sees_no_mixer(client: TestClient, tmp_path: Path) -> None:
     assert _toml(client).read_bytes() == before
     page = client.get("/songs/mix", headers=auth)
     assert page.status_code == 200 and "/mixer" not in page.text
+
+
+def test_a_song_broken_outside_is_shown_and_can_be_undone(client: TestClient) -> None:
+    good = _toml(client).read_text()
+    assert client.get("/songs/mix/mixer").status_code == 200  # the page saw the good file
+    _toml(client).write_text(good.replace("pan = -0.25", "pan = -7"))
+    page = client.get("/songs/mix/mixer")
+    assert page.status_code == 200 and "data-undo" in page.text
+    state = client.get("/api/songs/mix/mixer").json()
+    assert state["view"] is None and "pan" in state["error"]
+    h = client.get("/api/songs/mix/history").json()
+    assert [s["label"] for s in h["steps"]] == ["edited outside the studio"]
+    r = client.post("/songs/mix/undo", headers={"X-Song-Revision": state["revision"]})
+    assert r.status_code == 200 and _toml(client).read_text() == good

@@ -296,6 +296,12 @@
   function build() {
     const focused = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.ctl : null;
+    if (!state.view) {  // song.toml does not load (an outside edit): undo can fix it
+      const p = el("p", "message mixer-error", "song.toml does not load: " + state.error);
+      p.setAttribute("role", "alert");
+      box.replaceChildren(p);
+      return;
+    }
     box.replaceChildren(...state.view.strips.map(strip));
     if (focused) {
       const again = box.querySelector(`[data-ctl="${CSS.escape(focused)}"]`);
