@@ -42,10 +42,12 @@ def register(app: FastAPI) -> None:
     """Add the studio's routes to ``app``."""
     from mixdown.server.edit_routes import router as edit_router
     from mixdown.server.ledger_pages import router as ledger_router
+    from mixdown.server.mixer_pages import router as mixer_router
 
     app.include_router(router)
     app.include_router(ledger_router)
     app.include_router(edit_router)
+    app.include_router(mixer_router)
 
 
 # -- who is asking -------------------------------------------------------------------------
