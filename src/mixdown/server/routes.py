@@ -40,12 +40,14 @@ OWNER_ONLY = frozenset({"render", "upload", "share", "files", "edit"})
 
 def register(app: FastAPI) -> None:
     """Add the studio's routes to ``app``."""
+    from mixdown.server import arrange_pages
     from mixdown.server.edit_routes import router as edit_router
     from mixdown.server.ledger_pages import router as ledger_router
 
     app.include_router(router)
     app.include_router(ledger_router)
     app.include_router(edit_router)
+    app.include_router(arrange_pages.router)
 
 
 # -- who is asking -------------------------------------------------------------------------
