@@ -66,6 +66,7 @@
     state = data;
     root.dataset.revision = data.revision;
     draw();
+    root.dataset.drawn = data.revision;  // the revision on screen (tests wait for it)
   }
   function say(text, kind) {
     const box = document.querySelector("[data-edit-message]");
@@ -138,6 +139,9 @@
     inner.style.height = y + "px";
     const ph = el("div", "arr-playhead", inner);
     ph.id = "arr-playhead"; ph.style.height = y + "px";
+    const player = $("arr-audio");
+    ph.hidden = !player;
+    ph.style.left = x(player ? beatsAt(player.currentTime || 0) : 0) + "px";
     const cur = el("div", "arr-cursor", inner);
     cur.id = "arr-cursor-line"; cur.style.height = y + "px";
     placeCursor();
