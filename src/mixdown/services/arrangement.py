@@ -312,17 +312,56 @@ def _shift_notes(notes: tuple[Note, ...], shift: float, length: float | None) ->
 
 
 def _can_cut(t: Track, index: int, what: str) -> Clip:
+    """The clip, if its start can be cut (``what`` names the operation for the message)."""
     clip = _clip(t, index)
-    if clip.kind == "notes" and not clip.notes:
-        raise ModelError(f"{what}: {_label(t, index)} plays a pattern, chords, a MIDI file or "
-                         "a definition; only audio clips and clips with inline notes can be "
-                         f"{what}ed at the start")
+    name = _label(t, index)
+    if (clip.kind == "notes" and not (clip.notes or clip.pattern)) or clip.use is not None:
+        raise ModelError(f"{what}: {name} plays chords, a MIDI file or a clip definition; only "
+                         "audio clips, inline notes and drum patterns can be cut")
     if clip.loop:
-        raise ModelError(f"{what}: {_label(t, index)} loops; turn loop off first")
+        raise ModelError(f"{what}: {name} loops; turn loop off first")
     if clip.stretch == "fit":
-        raise ModelError(f"{what}: {_label(t, index)} is stretched to fit its length; give "
-                         "it a numeric stretch first")
+        raise ModelError(f"{what}: {name} is stretched to fit its length; give it a numeric "
+                         "stretch first")
+    if clip.humanize is not None:
+        raise ModelError(f"{what}: {name} is humanized (its variations follow the notes' "
+                         "order, which a cut changes); remove humanize first")
     return clip
+
+
+def _regroup(text: str, st: str) -> str:
+    """``st`` (pattern steps) spaced like ``text`` (its groups and bar lines kept)."""
+    out, k = [], 0
+    for ch in text:
+        if ch in " |":
+            out.append(ch)
+        elif k < len(st):
+            out.append(st[k])
+            k += 1
+    return "".join(out) + st[k:]
+
+
+def _cut_content(clip: Clip, shift: float, length: float | None, what: str,
+                 name: str) -> dict[str, Any]:
+    """The notes or pattern of a note clip whose start moves ``shift`` beats later (earlier
+    if negative), ``length`` beats long (None: as long as its notes)."""
+    if clip.notes:
+        return {"notes": _shift_notes(clip.notes, shift, length)}
+    if not clip.pattern:
+        return {}
+    k = shift / clip.step
+    if abs(k - round(k)) > 1e-6:
+        raise ModelError(f"{what}: {name} is a pattern of {clip.step:g}-beat steps; cut it on "
+                         "a step (snap to the grid)")
+    k = round(k)
+    if clip.swing and (k % 2 or any(len(steps(v)) % 2 for v in clip.pattern.values())):
+        raise ModelError(f"{what}: {name} swings every other step; cut it on an even step")
+    pattern = {}
+    for voice, text in clip.pattern.items():
+        st = steps(text)
+        r = k % len(st)
+        pattern[voice] = _regroup(text, st[r:] + st[:r])
+    return {"pattern": pattern}
 
 
 def trim_clip(project: Project, track: str, index: int, *, start: Any = None,
@@ -353,7 +392,7 @@ def trim_clip(project: Project, track: str, index: int, *, start: Any = None,
                                  f"does ({format_position(project, first)})")
             changes["offset_s"] = round(max(0.0, offset), 9)
         else:
-            changes["notes"] = _shift_notes(clip.notes, s1 - s0, e1 - s1)
+            changes.update(_cut_content(clip, s1 - s0, e1 - s1, "trim", _label(t, index)))
     has_length = clip_length_beats(clip, maps.meter, s0) is not None
     if has_length or abs(e1 - e0) > EPS or clip.kind == "notes":
         more_drop, more = _length_key(clip, maps, s1, e1 - s1)
@@ -399,12 +438,14 @@ def split_clip(project: Project, track: str, index: int, at: Any) -> Project:
         # the offset in whole frames of the song's rate, as the engine places it
         frames = maps.tempo.beats_to_frames(at_b, sr) - maps.tempo.beats_to_frames(s0, sr)
         second["offset_s"] = round(clip.offset_s + frames / (sr * stretch), 12)
-    else:
+    elif clip.notes:
         first["notes"] = _shift_notes(clip.notes, 0.0, at_b - s0)
         second["notes"] = _shift_notes(clip.notes, at_b - s0, e0 - at_b)
         if not first["notes"] or not second["notes"]:
             raise ModelError(f"split: at {format_position(project, at_b)} one side of "
                              f"{_label(t, index)} would have no notes")
+    else:
+        second.update(_cut_content(clip, at_b - s0, e0 - at_b, "split", _label(t, index)))
     a = _rebuild(clip, drop1, **first)
     b = _rebuild(clip, drop2, **second)
     return _with_clips(project, t, (*t.clips[:index], a, b, *t.clips[index + 1:]))
