@@ -56,8 +56,11 @@ clips = [{ start = "1:1", length = 8, notes = [
 [[track]]
 name = "Drums"
 instrument = { type = "drums" }
-clips = [{ start = "1:1", bars = 3,
-           pattern = { kick = "x... x... x... x...", hat = "..x. ..x. ..x. ..xX" } }]
+
+[[track.clips]]
+start = "1:1"
+bars = 3
+pattern = { kick = "x... x... x... x...", hat = "..x. ..x. ..x. ..xX" }
 """
 
 
