@@ -23,7 +23,7 @@ from web_songs import running_server
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
+         "--disable-component-update", "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "arrange"
 TIMEOUT_MS = 20_000
 
@@ -183,3 +183,35 @@ def test_arrange_in_the_browser(tmp_path: Path, browser: Browser) -> None:
         assert toml.read_bytes() == before
         _shot(page, "6-refused")
         assert errors == []
+
+
+def test_the_last_render_plays_with_a_playhead(tmp_path: Path, browser: Browser) -> None:
+    from mixdown.services import review
+
+    songs = tmp_path / "songs"
+    make_arrange_song(songs)
+    studio = review.open_studio(songs)
+    try:
+        version = review.render_version(studio, "tune", "first mix")
+    finally:
+        studio.close()
+    with running_server(songs, env={"MIXDOWN_SECRET": ""}) as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url.rstrip("/") + "/songs/tune/arrange")
+        audio = page.locator("#arr-audio")
+        expect(audio).to_have_attribute("src", f"/songs/tune/versions/{version.number}/audio")
+        expect(page.locator(".arr-clip").first).to_be_visible()
+        start = page.evaluate("document.getElementById('arr-playhead').getBoundingClientRect()"
+                              ".left")
+        page.click("#arr-play")
+        _until(lambda: page.evaluate("document.getElementById('arr-audio').currentTime") > 0.6,
+               "the render plays")
+        expect(page.locator("#arr-play")).to_have_text("Pause")
+        # the playhead follows the audio: 0.6 s is one beat at 100 bpm
+        _until(lambda: page.evaluate("document.getElementById('arr-playhead')"
+                                     ".getBoundingClientRect().left") > start + 20,
+               "the playhead moves")
+        _shot(page, "7-playing")
+        page.keyboard.press(" ")
+        expect(page.locator("#arr-play")).to_have_text("Play")
