@@ -702,9 +702,9 @@ def arrangement(project: Project) -> dict[str, Any]:
         for i, c in enumerate(t.clips):
             try:
                 s, e = _span(project, c, maps)
-            except Exception:  # a missing file: shown as a one-bar clip with the problem
+            except MixdownError as exc:  # an unreadable file: one bar, with the problem
                 s = parse_position(c.start, maps.meter, maps.tempo)
-                e, problem = s + 4.0, f"{c.file}: not found"
+                e, problem = s + 4.0, str(exc).splitlines()[0]
             else:
                 problem = None
             end_b = max(end_b, e)

@@ -365,3 +365,10 @@ def test_arrangement_state_and_peaks(song: Path) -> None:
     assert arr.clip_peaks(song / "audio" / "noise.wav") is pk  # cached
     write_wav(song / "audio" / "noise.wav", noise(3.0, seed=4))
     assert len(arr.clip_peaks(song / "audio" / "noise.wav").min) == 300  # a new stamp
+
+
+def test_a_missing_file_is_shown_as_a_problem(song: Path) -> None:
+    (song / "audio" / "noise.wav").unlink()
+    clip = arr.arrangement_state(song)["tracks"][0]["clips"][0]
+    assert clip["problem"] is not None and "noise.wav" in clip["problem"]
+    assert clip["end"] - clip["start"] == 4.0
