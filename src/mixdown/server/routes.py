@@ -40,6 +40,7 @@ OWNER_ONLY = frozenset({"render", "upload", "share", "files", "edit"})
 
 def register(app: FastAPI) -> None:
     """Add the studio's routes to ``app``."""
+    from mixdown.server import arrange_pages
     from mixdown.server.edit_routes import router as edit_router
     from mixdown.server.ledger_pages import router as ledger_router
     from mixdown.server.mixer_pages import router as mixer_router
@@ -48,6 +49,7 @@ def register(app: FastAPI) -> None:
     app.include_router(ledger_router)
     app.include_router(edit_router)
     app.include_router(mixer_router)
+    app.include_router(arrange_pages.router)
 
 
 # -- who is asking -------------------------------------------------------------------------
