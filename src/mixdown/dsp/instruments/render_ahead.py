@@ -2,21 +2,23 @@
 
 TinySoundFont's Python binding holds the GIL while it synthesizes, so the engine's threads
 cannot overlap SoundFont tracks. A :class:`RenderAhead` forks the process once the
-instrument has its notes; the child makes the stream from a start frame onwards in chunks
-and writes it into a pipe, while the parent reads the frames it needs. The pipe's capacity
-bounds how far the child runs ahead (and its memory); the parent's reads wait (without the
-GIL) only when the child is behind.
+instrument has its notes; the child makes the stream from a start frame onwards, chunk by
+chunk, into a ring of :data:`RING_BYTES` shared with the parent, while the parent copies
+out the frames it needs. Two pipes carry one byte per chunk: "made" (child to parent) and
+"free again" (parent to child). The ring's size bounds how far the child runs ahead (and
+the memory: a constant, whatever the song's length); the parent waits (without the GIL)
+only when the child is behind.
 
 The child runs the instrument's own code on a copy of its state, so the frames are the
 same bits as rendering in the parent would give. It closes every inherited file but its
 two pipe ends, never returns into the parent's code (``os._exit``), and stops as soon as
-the parent closes its end (or dies): it never outlives its reader.
+the parent closes its ends (or dies): it never outlives its reader.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import mmap
 import os
 import signal
 import struct
@@ -26,10 +28,9 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-PIPE_BYTES = 1 << 20
-"""Pipe capacity asked for (Linux's default ceiling for unprivileged processes)."""
-
-_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ from Python 3.10 on Linux
+RING_BYTES = 4 << 20
+"""Bytes of the ring each child fills ahead of the parent (4 MiB: 11 s of stereo float32
+at 48 kHz)."""
 
 
 def available() -> bool:
@@ -43,8 +44,8 @@ def available() -> bool:
 
 
 Produce = Callable[[int, int], NDArray[np.float32]]
-"""``produce(start, frames)``: frames ``[start, start + frames)`` as contiguous float32
-(frames, channels); called in the child only, consecutively."""
+"""``produce(start, frames)``: frames ``[start, start + frames)`` as float32 (frames,
+channels); called in the child only, consecutively."""
 
 
 class RenderAhead:
@@ -55,28 +56,34 @@ class RenderAhead:
     produce : callable
         See :data:`Produce`.
     channels : int
-        Interleaved channels per frame.
+        Channels per frame.
     chunk_frames : int
-        Frames per ``produce`` call in the child.
+        Frames per ``produce`` call in the child (one slot of the ring).
     """
 
     def __init__(self, produce: Produce, channels: int, chunk_frames: int) -> None:
         self.channels = channels
+        self.chunk = chunk_frames
         self.started = False
         self.position = 0  # the next frame read() hands out
-        data_r, data_w = os.pipe()
+        self.slots = max(2, RING_BYTES // (chunk_frames * channels * 4))
+        self._mem = mmap.mmap(-1, self.slots * chunk_frames * channels * 4)  # shared
+        self._ring = np.frombuffer(self._mem, np.float32).reshape(
+            self.slots, chunk_frames, channels)
+        made_r, made_w = os.pipe()
+        free_r, free_w = os.pipe()
         ctrl_r, ctrl_w = os.pipe()
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(data_w, _F_SETPIPE_SZ, PIPE_BYTES)
         self._owner = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            _child(produce, ctrl_r, data_w, chunk_frames)
-        os.close(ctrl_r)
-        os.close(data_w)
+            _child(produce, self._ring, ctrl_r, made_w, free_r)
+        for fd in (ctrl_r, made_w, free_r):
+            os.close(fd)
         self._pid: int | None = pid
-        self._ctrl = ctrl_w
-        self._data = open(data_r, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._ctrl, self._made, self._free = ctrl_w, made_r, free_w
+        self._ready = 0  # chunks made and not yet handed back
+        self._slot = 0  # the ring slot being read
+        self._offset = 0  # frames of it already read
 
     def start(self, frame: int) -> None:
         """Tell the child to stream from ``frame`` on."""
@@ -85,16 +92,27 @@ class RenderAhead:
         self.position = frame
 
     def read(self, frames: int) -> NDArray[np.float32] | None:
-        """The next ``frames`` frames, (frames, channels) float32; None if the child stopped
+        """The next ``frames`` frames, float32 (channels, frames); None if the child stopped
         early (the caller renders in-process instead)."""
-        out = np.empty((frames, self.channels), np.float32)
-        view = memoryview(out).cast("B")
-        got = 0
-        while got < len(view):
-            n = self._data.readinto(view[got:])
-            if not n:
-                return None
-            got += n
+        out = np.empty((self.channels, frames), np.float32)
+        done = 0
+        while done < frames:
+            if self._ready == 0:
+                got = os.read(self._made, 4096)
+                if not got:
+                    return None
+                self._ready += len(got)
+            take = min(frames - done, self.chunk - self._offset)
+            out[:, done:done + take] = self._ring[self._slot,
+                                                  self._offset:self._offset + take].T
+            done += take
+            self._offset += take
+            if self._offset == self.chunk:
+                with contextlib.suppress(BrokenPipeError):  # a dead child: read what it made
+                    os.write(self._free, b"\x01")
+                self._ready -= 1
+                self._slot = (self._slot + 1) % self.slots
+                self._offset = 0
         self.position += frames
         return out
 
@@ -105,38 +123,53 @@ class RenderAhead:
         pid, self._pid = self._pid, None
         if pid is None:
             return
-        self._data.close()
-        with contextlib.suppress(OSError):
-            os.close(self._ctrl)
+        for fd in (self._ctrl, self._made, self._free):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+        del self._ring  # the mapping goes with the last view of it
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
 
 
-def _child(produce: Produce, ctrl: int, data: int, chunk: int) -> None:  # pragma: no cover
-    """The child's whole life: wait for the start frame, stream chunks, exit."""
+def _read_exactly(fd: int, n: int) -> bytes:  # pragma: no cover - runs in the child
+    raw = b""
+    while len(raw) < n:
+        part = os.read(fd, n - len(raw))
+        if not part:
+            raise EOFError
+        raw += part
+    return raw
+
+
+def _child(produce: Produce, ring: NDArray[np.float32], ctrl: int, made: int,
+           free: int) -> None:  # pragma: no cover - the child's coverage is not collected
+    """The child's whole life: wait for the start frame, fill the ring, exit."""
     try:
-        keep = sorted((ctrl, data))
+        keep = sorted((ctrl, made, free))
         os.closerange(3, keep[0])
         os.closerange(keep[0] + 1, keep[1])
-        os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
-        raw = b""
-        while len(raw) < 8:
-            part = os.read(ctrl, 8 - len(raw))
-            if not part:
-                return
-            raw += part
-        pos = struct.unpack("<q", raw)[0]
+        os.closerange(keep[1] + 1, keep[2])
+        os.closerange(keep[2] + 1, os.sysconf("SC_OPEN_MAX"))
+        pos = struct.unpack("<q", _read_exactly(ctrl, 8))[0]
+        slots, chunk = ring.shape[0], ring.shape[1]
+        empty = slots
+        k = 0
         while True:
-            block = memoryview(produce(pos, chunk)).cast("B")
-            sent = 0
-            while sent < len(block):
-                sent += os.write(data, block[sent:])
+            while empty == 0:  # wait for the parent to hand slots back
+                got = os.read(free, 4096)
+                if not got:
+                    return
+                empty += len(got)
+            ring[k] = produce(pos, chunk)
+            os.write(made, b"\x01")
+            empty -= 1
+            k = (k + 1) % slots
             pos += chunk
     except BaseException:  # a closed pipe (the parent is done) or anything else: stop
         pass
@@ -144,4 +177,4 @@ def _child(produce: Produce, ctrl: int, data: int, chunk: int) -> None:  # pragm
         os._exit(0)
 
 
-__all__ = ["PIPE_BYTES", "Produce", "RenderAhead", "available"]
+__all__ = ["RING_BYTES", "Produce", "RenderAhead", "available"]

@@ -194,17 +194,16 @@ class SoundFontSynth:
     def render(self, start_frame: int, frames: int) -> AudioArray:
         """Frames ``[start_frame, start_frame + frames)``, float32 (channels, frames)."""
         proc = self._ahead_proc
-        inter = None
+        out = None
         if proc is not None:
             if not proc.started:
                 proc.start(start_frame)
             if start_frame == proc.position:
-                inter = proc.read(frames)
-            if inter is None:  # a jump, or the child stopped: carry on in-process
+                out = proc.read(frames)
+            if out is None:  # a jump, or the child stopped: carry on in-process
                 self._stop_ahead()
-        if inter is None:
-            inter = self._interleaved(start_frame, frames)
-        out = np.ascontiguousarray(inter.T)
+        if out is None:
+            out = np.ascontiguousarray(self._interleaved(start_frame, frames).T)
         if self._channels == 1:
             return (out.mean(axis=0, keepdims=True)).astype(np.float32)
         return out
