@@ -18,6 +18,7 @@ the parent closes its ends (or dies): it never outlives its reader.
 from __future__ import annotations
 
 import contextlib
+import gc
 import mmap
 import os
 import signal
@@ -151,6 +152,9 @@ def _child(produce: Produce, ring: NDArray[np.float32], ctrl: int, made: int,
            free: int) -> None:  # pragma: no cover - the child's coverage is not collected
     """The child's whole life: wait for the start frame, fill the ring, exit."""
     try:
+        # The cyclic collector would visit every object inherited from the parent and so
+        # copy the parent's whole heap into the child; the loop below makes no cycles.
+        gc.disable()
         keep = sorted((ctrl, made, free))
         os.closerange(3, keep[0])
         os.closerange(keep[0] + 1, keep[1])
