@@ -155,6 +155,34 @@ def test_no_child_without_notes_or_when_switched_off(monkeypatch: pytest.MonkeyP
     assert inst._ahead_proc is None  # type: ignore[attr-defined]
 
 
+def test_no_process_to_be_had_means_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = consecutive([8_000], 60_000)
+    ref = in_process(calls, monkeypatch=monkeypatch)
+    opened: list[int] = []
+    real_pipe = os.pipe
+
+    def pipe() -> tuple[int, int]:
+        fds = real_pipe()
+        opened.extend(fds)
+        return fds
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "pipe", pipe)
+    monkeypatch.setattr(os, "fork", no_fork)
+    inst = synth()
+    inst.prepare(SR, 2, 1 << 16)  # type: ignore[attr-defined]
+    inst.set_notes(NOTES)  # type: ignore[attr-defined]
+    assert inst._ahead_proc is None  # type: ignore[attr-defined]
+    assert len(opened) == 6
+    for fd in opened:  # the pipes made before the failure are closed again
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    out = [inst.render(a, n).copy() for a, n in calls]  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(np.concatenate(out, axis=1), np.concatenate(ref, axis=1))
+
+
 def test_a_project_render_leaves_no_child_behind(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sounds").mkdir()

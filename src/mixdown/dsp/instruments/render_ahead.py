@@ -71,16 +71,23 @@ class RenderAhead:
         self._mem = mmap.mmap(-1, self.slots * chunk_frames * channels * 4)  # shared
         self._ring = np.frombuffer(self._mem, np.float32).reshape(
             self.slots, chunk_frames, channels)
-        made_r, made_w = os.pipe()
-        free_r, free_w = os.pipe()
-        ctrl_r, ctrl_w = os.pipe()
         self._owner = os.getpid()
-        pid = os.fork()
+        self._pid: int | None = None
+        fds: list[int] = []
+        try:
+            for _ in range(3):
+                fds += os.pipe()
+            pid = os.fork()
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            raise
+        made_r, made_w, free_r, free_w, ctrl_r, ctrl_w = fds
         if pid == 0:  # pragma: no cover - the child's coverage is not collected
             _child(produce, self._ring, ctrl_r, made_w, free_r)
         for fd in (ctrl_r, made_w, free_r):
             os.close(fd)
-        self._pid: int | None = pid
+        self._pid = pid
         self._ctrl, self._made, self._free = ctrl_w, made_r, free_w
         self._ready = 0  # chunks made and not yet handed back
         self._slot = 0  # the ring slot being read

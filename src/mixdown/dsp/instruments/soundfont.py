@@ -189,7 +189,10 @@ class SoundFontSynth:
         self._vels, self._ons = vels[order], ons[order]
         self.reset()
         if n and RENDER_AHEAD and render_ahead.available():
-            self._ahead_proc = render_ahead.RenderAhead(self._interleaved, 2, AHEAD_CHUNK)
+            try:
+                self._ahead_proc = render_ahead.RenderAhead(self._interleaved, 2, AHEAD_CHUNK)
+            except OSError:  # no process or pipe to be had: render in-process
+                self._ahead_proc = None
 
     def render(self, start_frame: int, frames: int) -> AudioArray:
         """Frames ``[start_frame, start_frame + frames)``, float32 (channels, frames)."""
