@@ -1,16 +1,23 @@
 """SoundFont render benchmark: a 3-minute, 8-channel General MIDI file with TimGM6mb.sf2.
 
 * mixdown: ``mixdown render song.mid --soundfont TimGM6mb.sf2 -o mixdown.wav`` (import into a
-  temporary project, then the normal render: tracks, Reverb and Chorus buses from CC91/CC93,
-  QC sidecar);
+  temporary project, then the normal render: eight TinySoundFont tracks, each rendered ahead
+  in a forked child process where there are two or more CPUs, Reverb and Chorus buses fed
+  from CC91/CC93, a 24-bit WAV and its QC sidecar: loudness, true peak, spectrum);
 * fluidsynth: ``fluidsynth -ni -F fluidsynth.wav -r 48000 TimGM6mb.sf2 song.mid`` (its own
-  reverb and chorus on, as by default).
+  reverb and chorus on, as by default, fed from the same CC91/CC93; 4-point interpolation;
+  one synthesis thread; a 16-bit WAV, no metering). :data:`SIDES` says so in the figures.
 
 One warm-up run each, then :data:`RUNS` alternating runs; medians with the spread, of the
 wall-clock time and of the CPU time (user + system, all threads: on a shared machine the
-wall clock mostly measures the neighbours). Peak
-memory (max RSS) of one more run of each. Both outputs are measured by an independent meter
-(ffmpeg ``ebur128=peak=true``): integrated loudness, true peak, and how closely their
+wall clock mostly measures the neighbours). Memory of one more run of each: the peak RSS
+of its largest process, and the peak of the whole process tree's proportional set size
+(PSS: shared pages split between the processes sharing them, so mixdown's render-ahead
+children are counted without counting the parent's pages twice). mixdown runs with
+bytecode caches writable, as an installed package has them (a ``PYTHONDONTWRITEBYTECODE``
+in the environment would otherwise compile every module on every run). Both outputs are
+measured by an independent meter (ffmpeg ``ebur128=peak=true``): integrated loudness, true
+peak, and how closely their
 short-term loudness curves follow each other.
 
 Run alone: ``python -m benchmarks.bench_soundfont`` (writes results/soundfont.json).
@@ -19,6 +26,7 @@ Run alone: ``python -m benchmarks.bench_soundfont`` (writes results/soundfont.js
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -39,6 +47,15 @@ RUNS = 5
 SR = 48_000
 PROGRAMS = (0, 33, 48, 25, 61, 16, 73)  # piano, bass, strings, guitar, brass, organ, flute
 """The melodic channels' General MIDI programs (channels 1-7); channel 10 plays drums."""
+SIDES = {
+    "mixdown": "TinySoundFont (linear interpolation), one track per channel, each rendered "
+               "ahead in a forked child where there are 2+ CPUs; mixdown's Reverb and Chorus "
+               "buses fed from CC91/CC93; 24-bit WAV; QC sidecar (loudness, true peak, "
+               "spectrum)",
+    "fluidsynth": "fluidsynth 2 defaults: its reverb and chorus on, fed from CC91/CC93; "
+                  "4-point interpolation; one synthesis thread; 16-bit WAV; no metering",
+}
+"""What each side does in the timed runs."""
 
 
 def soundfont_path() -> Path:
@@ -125,14 +142,53 @@ def make_file(path: Path) -> Path:
     return path
 
 
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, CPU seconds: user + system of the child)."""
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, CPU seconds: user + system of the child and the
+    processes it waited for)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and its descendants (Linux /proc)."""
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return pids
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def tree_peak_pss_mb(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    """Run ``cmd``; return the peak over time of its process tree's summed PSS, in MB
+    (sampled every 20 ms)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, sum(_pss_mb(p) for p in _tree_pids(proc.pid)))
+        time.sleep(0.02)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return peak
 
 
 def run(workdir: Path) -> dict[str, Any]:
@@ -147,12 +203,13 @@ def run(workdir: Path) -> dict[str, Any]:
     md_out, fs_out = workdir / "mixdown.wav", workdir / "fluidsynth.wav"
     md_cmd = [mixdown_bin, "render", str(mid), "--soundfont", str(sf2), "-o", str(md_out)]
     fs_cmd = [fluidsynth, "-ni", "-q", "-F", str(fs_out), "-r", str(SR), str(sf2), str(mid)]
-    _timed(fs_cmd)  # warm-up, both sides alike
-    _timed(md_cmd)
+    md_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    _timed(fs_cmd)  # warm-up, both sides alike (mixdown's writes its bytecode caches)
+    _timed(md_cmd, md_env)
     fs_runs, md_runs = [], []
     for _ in range(RUNS):
         fs_runs.append(_timed(fs_cmd))
-        md_runs.append(_timed(md_cmd))
+        md_runs.append(_timed(md_cmd, md_env))
     warm = {"mixdown": _spread([w for w, _ in md_runs]),
             "fluidsynth": _spread([w for w, _ in fs_runs])}
     warm["speedup_median"] = warm["fluidsynth"]["median_s"] / warm["mixdown"]["median_s"]
@@ -161,16 +218,19 @@ def run(workdir: Path) -> dict[str, Any]:
     cpu["speedup_median"] = cpu["fluidsynth"]["median_s"] / cpu["mixdown"]["median_s"]
     md_wall, md_rss = _peak_rss_mb(md_cmd)
     fs_wall, fs_rss = _peak_rss_mb(fs_cmd)
+    md_pss, fs_pss = tree_peak_pss_mb(md_cmd, md_env), tree_peak_pss_mb(fs_cmd)
     md_meter, fs_meter = ffmpeg_meter(md_out), ffmpeg_meter(fs_out)
     pm_notes = sum(len(t) for t in mido.MidiFile(str(mid)).tracks) // 2
     return {
         "workload": (f"{SONG_S:g} s General MIDI file, {len(PROGRAMS)} melodic channels + "
                      "drums on channel 10, CC7/CC10/CC91/CC93, TimGM6mb.sf2, 48 kHz"),
-        "midi_events_about": pm_notes, "runs": RUNS,
+        "midi_events_about": pm_notes, "runs": RUNS, "sides": SIDES,
         "warm": warm,
         "cpu": cpu,
-        "memory": {"mixdown": {"wall_s": md_wall, "peak_rss_mb": md_rss},
-                   "fluidsynth": {"wall_s": fs_wall, "peak_rss_mb": fs_rss}},
+        "memory": {"mixdown": {"wall_s": md_wall, "peak_rss_mb": md_rss,
+                               "tree_peak_pss_mb": md_pss},
+                   "fluidsynth": {"wall_s": fs_wall, "peak_rss_mb": fs_rss,
+                                  "tree_peak_pss_mb": fs_pss}},
         "meter": {
             "tool": "ffmpeg ebur128=peak=true",
             "mixdown": {k: md_meter[k] for k in ("integrated_lufs", "true_peak_dbtp")},

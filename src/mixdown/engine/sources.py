@@ -234,4 +234,7 @@ class InstrumentSource:
         return out.astype(np.float32, copy=False)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Let the instrument release what it holds (a render-ahead process)."""
+        close = getattr(self.instrument, "close", None)
+        if close is not None:
+            close()

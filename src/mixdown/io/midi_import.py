@@ -36,7 +36,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixdown.core.units import gain_to_db
-from mixdown.dsp.instruments.drums import GM_DRUMS
 from mixdown.dsp.instruments.sf2_check import SoundFontInfo
 from mixdown.io.gm import DRUM_CHANNEL, GM_PROGRAMS, instrument_for, soundfont_instrument
 from mixdown.io.smf import Smf, SmfPart
@@ -381,6 +380,9 @@ def _part_losses(part: SmfPart, name: str, dropped: list[str], soundfont: bool) 
         dropped.append(f"track {name!r}: {part.program_changes} later program changes "
                        f"ignored (it plays program {part.program} throughout)")
     if part.channel == DRUM_CHANNEL and not soundfont:
+        # Here only: the built-in kit's module loads numba, which a SoundFont import skips.
+        from mixdown.dsp.instruments.drums import GM_DRUMS
+
         silent = int(np.count_nonzero(~np.isin(part.notes[:, 2], list(GM_DRUMS))))
         if silent:
             dropped.append(f"track {name!r}: {silent} notes on drum keys the built-in kit "

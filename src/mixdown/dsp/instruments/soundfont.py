@@ -13,6 +13,13 @@ an event to the next multiple of :data:`GRID` frames (counted from frame 0), aft
 than :data:`GRID`) are kept for the next one. Parameter changes from the engine's automation
 arrive on its 256-frame control grid, where the synth's position always lies.
 
+Where the machine has two or more CPUs (Linux), a forked child renders the stream ahead
+(:mod:`mixdown.dsp.instruments.render_ahead`): the binding keeps the GIL while it
+synthesizes, so this is how SoundFont tracks overlap each other and the rest of the render.
+The child runs this same code from the first frame asked for; anything it cannot follow (a
+rewind, a jump, a parameter change) stops it, and the parent carries on from the same state
+in-process, so the bits never depend on where the frames were made.
+
 Bank 128 holds the drum kits (General MIDI channel 10). TinySoundFont has no reverb or
 chorus: sends to mixdown's own buses give them (``mixdown import --soundfont`` makes them
 from CC91/CC93).
@@ -30,10 +37,17 @@ from numpy.typing import NDArray
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
 from mixdown.dsp.base import NoteEvent, Param, register_device
+from mixdown.dsp.instruments import render_ahead
 from mixdown.dsp.instruments.sf2_check import SoundFontInfo, check_soundfont
 
 GRID = 64
 """TinySoundFont's envelope block (TSF_RENDER_EFFECTSAMPLEBLOCK), in frames."""
+
+AHEAD_CHUNK = 128 * GRID
+"""Frames per chunk a render-ahead child makes (8192)."""
+
+RENDER_AHEAD = True
+"""Use a render-ahead child process where :func:`render_ahead.available` (tests compare)."""
 
 BEND_RANGE = 24.0
 """Semitones of the synth's pitch wheel at full deflection (``bend_semitones`` is scaled)."""
@@ -116,6 +130,7 @@ class SoundFontSynth:
     """
 
     latency_frames = 0
+    _ahead_proc: render_ahead.RenderAhead | None = None
 
     def __init__(self, *, file: str = "", bank: int = 0, preset: int = 0, polyphony: int = 64,
                  gain_db: float = 0.0, bend_semitones: float = 0.0,
@@ -173,37 +188,49 @@ class SoundFontSynth:
         self._frames, self._keys = frames[order], keys[order]
         self._vels, self._ons = vels[order], ons[order]
         self.reset()
+        if n and RENDER_AHEAD and render_ahead.available():
+            try:
+                self._ahead_proc = render_ahead.RenderAhead(self._interleaved, 2, AHEAD_CHUNK)
+            except OSError:  # no process or pipe to be had: render in-process
+                self._ahead_proc = None
 
     def render(self, start_frame: int, frames: int) -> AudioArray:
         """Frames ``[start_frame, start_frame + frames)``, float32 (channels, frames)."""
-        if start_frame < self._read:
-            self.reset()
-        if start_frame > self._read:
-            self._skip(start_frame)
-        goal = -(-(start_frame + frames) // GRID) * GRID
-        need = goal - start_frame
-        if self._work.shape[0] < need:
-            self._work = np.zeros((need, 2), np.float32)
-        work = self._work
-        have = self._ahead.shape[0]
-        work[:have] = self._ahead
-        self._run(goal, work, have)
-        out = np.ascontiguousarray(work[:frames].T)
-        self._ahead = work[frames:need].copy()
-        self._read = start_frame + frames
+        proc = self._ahead_proc
+        out = None
+        if proc is not None:
+            if not proc.started:
+                proc.start(start_frame)
+            if start_frame == proc.position:
+                out = proc.read(frames)
+            if out is None:  # a jump, or the child stopped: carry on in-process
+                self._stop_ahead()
+        if out is None:
+            out = np.ascontiguousarray(self._interleaved(start_frame, frames).T)
         if self._channels == 1:
             return (out.mean(axis=0, keepdims=True)).astype(np.float32)
         return out
+
+    def close(self) -> None:
+        """Stop a render-ahead child (the engine calls this when the render ends)."""
+        proc, self._ahead_proc = self._ahead_proc, None
+        if proc is not None:
+            proc.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def set_param(self, name: str, value: Any) -> None:
         """Change ``bend_semitones`` between blocks (the only automatable parameter)."""
         if name != "bend_semitones":
             raise ParameterError(f"soundfont: {name!r} cannot change during a render")
+        self._stop_ahead()
         self._bend = float(value)
         self._apply_bend()
 
     def reset(self) -> None:
         """Silence every voice and go back to frame 0."""
+        self.close()
         tsf = _synth_module()
         synth = tsf.SoundFont(self._master)
         synth.set_output(tsf.OutputMode.StereoInterleaved, self.sample_rate,
@@ -219,6 +246,35 @@ class SoundFontSynth:
         self._ahead = np.zeros((0, 2), np.float32)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _stop_ahead(self) -> None:
+        """Stop the render-ahead child; the in-process synth takes over where it was (run
+        up to the frames handed out so far with the parameters they were made with)."""
+        proc = self._ahead_proc
+        if proc is None:
+            return
+        self.close()
+        if proc.started and proc.position > 0:
+            self._skip(proc.position)
+
+    def _interleaved(self, start_frame: int, frames: int) -> NDArray[np.float32]:
+        """Frames ``[start_frame, start_frame + frames)`` as (frames, 2), a view of a buffer
+        the next call reuses."""
+        if start_frame < self._read:
+            self.reset()
+        if start_frame > self._read:
+            self._skip(start_frame)
+        goal = -(-(start_frame + frames) // GRID) * GRID
+        need = goal - start_frame
+        if self._work.shape[0] < need:
+            self._work = np.zeros((need, 2), np.float32)
+        work = self._work
+        have = self._ahead.shape[0]
+        work[:have] = self._ahead
+        self._run(goal, work, have)
+        self._ahead = work[frames:need].copy()
+        self._read = start_frame + frames
+        return work[:frames]
 
     def _apply_bend(self) -> None:
         wheel = 8192 + round(self._bend / BEND_RANGE * 8192)
