@@ -215,7 +215,7 @@ def add_recorded_take(folder: str | Path, track: str, bar: int, data: bytes, *,
         if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= hi):
             raise RecordRefused(f"{name} must be 0 .. {hi:g} s, got {value!r}")
     audio, rate = _decode(data)
-    offset_s = float(pre_roll_s) + float(latency_s)
+    offset_s = round(float(pre_roll_s) + float(latency_s), 9)  # a nanosecond: no float noise
     if audio.shape[1] / rate <= offset_s:
         raise RecordRefused(f"the recording lasts {audio.shape[1] / rate:.3f} s, no longer "
                             f"than its pre-roll and latency ({offset_s:.3f} s); nothing was "
@@ -242,10 +242,10 @@ def add_recorded_take(folder: str | Path, track: str, bar: int, data: bytes, *,
     take = Take(name=name, file=rel, start=f"{bar}:1", offset_s=offset_s)
 
     def change(project: Project) -> Project:
-        from mixdown.services.edit import with_track
-
-        t = project.track(track)
-        return with_track(project, track, takes=(*t.takes, take))
+        # model_copy keeps which fields were written, so the saver adds only the take
+        tracks = tuple(t.model_copy(update={"takes": (*t.takes, take)}) if t.name == track
+                       else t for t in project.tracks)
+        return project.model_copy(update={"tracks": tracks})
 
     try:
         revision = _apply(root, change, base=base, label=f"record {name} on {track} at bar "
