@@ -53,6 +53,7 @@ COMMAND_MODULES = [
     "mixdown.cli.transcribe",  # transcribe (audio to MIDI)
     "mixdown.cli.batch",  # batch analyze|master|deliver|render|convert
     "mixdown.cli.ledger",  # ledger <thing> <verb>
+    "mixdown.cli.history",  # history, undo, redo
 ]
 
 

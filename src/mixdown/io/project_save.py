@@ -76,15 +76,12 @@ def save_project(project: Project, path: str | Path, *,
         except (OSError, UnicodeDecodeError):
             on_disk = None  # unreadable: the new project replaces it
     if on_disk is not None:
-        text = _merge_text(project, on_disk)
+        text = project_text(project, on_disk, label=str(file))
         if text == on_disk:
             return file  # nothing changed: leave the file (and its mtime) alone
     else:
         text = _document_text(project, original)
-    check = document_to_project(tomllib.loads(text), label=str(file))
-    if check != project:
-        raise ModelError(f"{file}: internal error: the saved text does not read back as the "
-                         "same project; nothing was written")
+        _check_reads_back(project, text, str(file))
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=file.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
@@ -97,6 +94,32 @@ def save_project(project: Project, path: str | Path, *,
     finally:
         Path(tmp).unlink(missing_ok=True)
     return file
+
+
+def project_text(project: Project, current: str | None, *, label: str = "song.toml") -> str:
+    """The song.toml text for ``project``, written over a file whose text is ``current``.
+
+    Comments and layout of ``current`` are kept; unchanged parts keep their text byte for
+    byte (an unchanged project gives ``current`` back). Nothing is written: this is the
+    text :func:`save_project` would write, for callers that check it first (the studio's
+    edits, :mod:`mixdown.services.history`).
+
+    Raises
+    ------
+    ModelError
+        The text would not read back as the same project (an internal error).
+    """
+    text = (_merge_text(project, current) if current is not None
+            else tomlkit.dumps(project_to_document(project)))
+    if text != current:
+        _check_reads_back(project, text, label)
+    return text
+
+
+def _check_reads_back(project: Project, text: str, label: str) -> None:
+    if document_to_project(tomllib.loads(text), label=label) != project:
+        raise ModelError(f"{label}: internal error: the saved text does not read back as the "
+                         "same project; nothing was written")
 
 
 def _document_text(project: Project, original: tomlkit.TOMLDocument | None) -> str:

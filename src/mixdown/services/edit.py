@@ -24,8 +24,11 @@ __all__ = ["add_track", "remove_track", "replace_track", "with_bus", "with_maste
 
 
 def _validated(cls: type[Any], base: BaseModel, changes: dict[str, Any], what: str) -> Any:
+    # only the fields set before and the changed ones count as set, so that saving writes
+    # just those keys (a default the file never spelt out is not added to it)
+    kept = {k: getattr(base, k) for k in base.model_fields_set}
     try:
-        return cls.model_validate({**dict(base), **changes})
+        return cls.model_validate({**kept, **changes})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

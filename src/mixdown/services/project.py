@@ -84,6 +84,31 @@ def _resolved(path: str | Path) -> tuple[Any, ResolvedSong]:
     return pf, song
 
 
+def check_text(path: str | Path, text: str) -> Project:
+    """Check ``text`` as the song.toml of the project at ``path``, as ``mixdown check``
+    would, without writing anything; returns the project it describes.
+
+    Raises
+    ------
+    FormatError, ModelError, ProjectProblems
+        The first problem found (the same messages as :func:`check_project`).
+    """
+    import tomllib
+
+    from mixdown.io.project import document_to_project, project_file_path
+
+    file = project_file_path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{file}: not valid TOML ({exc})") from None
+    project = document_to_project(data, label=str(file))
+    song = resolve_project(project, AssetCatalog(file.absolute().parent, dry_run=True),
+                           span=Span(tail_s=0.0), label=str(file), text=text)
+    build_graph(song).close()
+    return project
+
+
 def check_project(path: str | Path) -> CheckReport:
     """Load, validate and resolve a project without writing anything.
 
