@@ -71,7 +71,8 @@ def record_plan(request: Request, song: str, track: str = "", bar: str = "1",
 
 @router.post("/songs/{song}/record")
 async def record_take(request: Request, song: str, track: str = "", bar: str = "1",
-                      pre_roll_s: str = "0", device: str = "") -> JSONResponse:
+                      pre_roll_s: str = "0", device: str = "", base: str = ""
+                      ) -> JSONResponse:
     import anyio.to_thread
 
     who = await anyio.to_thread.run_sync(require, request, "upload", song)
@@ -87,7 +88,7 @@ async def record_take(request: Request, song: str, track: str = "", bar: str = "
     took = await anyio.to_thread.run_sync(
         lambda: record.studio_record_take(studio, song, track, bar_n, data,
                                           pre_roll_s=pre_roll, user=who.name, device=device,
-                                          max_bytes=limit))
+                                          max_bytes=limit, base=base or None))
     return JSONResponse(took.as_dict(), status_code=201)
 
 

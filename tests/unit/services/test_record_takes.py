@@ -115,3 +115,20 @@ def test_second_take_gets_the_next_name_and_the_last_take_plays(project: Path) -
     assert [t.name for t in load(project).track("Vocal").takes] == ["take 1", "take 2"]
     audio, sr = render_audio(load(project), root=project)
     assert audio[0, 2 * sr + sr] == pytest.approx(0.5, abs=1e-4)  # take 2 plays
+
+
+def test_a_take_is_one_undoable_step_and_a_stale_base_writes_nothing(project: Path) -> None:
+    from mixdown.services.history import EditConflict, current_revision, undo
+
+    before = (project / "song.toml").read_bytes()
+    rev = current_revision(project)
+    data = wav_bytes(np.full((1, 48_000), 0.25, np.float32), 48_000)
+    took = add_recorded_take(project, "Vocal", 2, data, pre_roll_s=0.0, base=rev)
+    assert took.revision == current_revision(project) != rev
+    undo(project, base=took.revision)
+    assert (project / "song.toml").read_bytes() == before  # byte for byte
+    # a base that is no longer current: a conflict, and the recorded file is not kept
+    with pytest.raises(EditConflict):
+        add_recorded_take(project, "Vocal", 2, data, pre_roll_s=0.0, base=took.revision)
+    assert (project / "song.toml").read_bytes() == before
+    assert sorted(p.name for p in (project / "audio").iterdir()) == ["vocal-take-1.flac"]

@@ -153,13 +153,14 @@
       say("uploading", "Storing the take…");
       const up = new URLSearchParams({
         track: plan.track, bar: String(plan.bar), device: input.device,
-        pre_roll_s: String((barFrame - start) / sr),
+        pre_roll_s: String((barFrame - start) / sr), base: panel.dataset.revision || "",
       });
       const took = await json(await fetch(`/songs/${encodeURIComponent(song)}/record?${up}`, {
         method: "POST", body: wav(channels, sr),
         headers: { "X-CSRF-Token": csrf(), "Content-Type": "audio/wav" },
       }));
       status.dataset.result = JSON.stringify(took);
+      if (took.revision) panel.dataset.revision = took.revision;
       say("done", `Recorded ${took.take} on ${took.track} at bar ${took.bar} ` +
         `(${took.file}; latency ${(took.latency_s * 1000).toFixed(1)} ms compensated).`);
     } catch (err) {

@@ -41,9 +41,12 @@ def record_page(studio: Any, song: str) -> dict[str, Any]:
     from mixdown.io.project import open_project
 
     pf = open_project(song_project(studio, song))
+    from mixdown.services.history import current_revision
+
     audio = [t.name for t in pf.project.tracks if t.instrument is None]
     return {"tracks": audio, "sample_rate": pf.project.song.sample_rate,
-            "title": pf.project.song.title or song}
+            "title": pf.project.song.title or song,
+            "revision": current_revision(pf.root)}
 
 
 def studio_record_plan(studio: Any, song: str, track: str, bar: int, *, count_in_bars: int,

@@ -260,21 +260,10 @@ def add_recorded_take(folder: str | Path, track: str, bar: int, data: bytes, *,
 
 def _apply(root: Path, change: Callable[[Project], Project], *, base: str | None, label: str,
            author: str) -> str:
-    """Apply ``change`` to the project through the studio's edit seam (one undoable step)."""
-    from mixdown.io.project import open_project
-    from mixdown.io.project_save import save_project
-    from mixdown.services.loaded import remember_root
-    from mixdown.services.project import check_project
+    """Apply ``change`` through the studio's edit seam (one undoable step); the revision."""
+    from mixdown.services.history import apply_edit
 
-    pf = open_project(root)
-    before = (root / "song.toml").read_bytes()
-    save_project(change(remember_root(pf.project, root)), root)
-    try:
-        check_project(root)
-    except BaseException:
-        (root / "song.toml").write_bytes(before)
-        raise
-    return ""
+    return apply_edit(root, change, base=base, label=label, author=author).revision
 
 
 def _take_file(root: Path, track: str, n: int) -> Path:
