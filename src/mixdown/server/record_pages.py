@@ -54,7 +54,7 @@ def _float(value: str, name: str) -> float:
 @router.get("/songs/{song}/record", response_class=HTMLResponse)
 def record_page(request: Request, song: str) -> HTMLResponse:
     who = require(request, "upload", song)
-    info = _record().record_page(_studio(request), song)
+    info = _record().record_page(_studio(request), song, who.name)
     return _page(request, "record.html", who, song=song, **info)
 
 

@@ -74,6 +74,7 @@ def test_calibration_then_a_take_placed_at_the_bar_less_the_latency(client: Test
     r = client.post("/record/calibrate", params={"device": "Mic A"}, content=wav(loop[None]))
     assert r.status_code == 201, r.text
     assert r.json()["latency_s"] == pytest.approx(delay / 48_000, abs=0.1 / 48_000)
+    assert "12.75 ms on Mic A" in client.get("/songs/tune/record").text
     plan = client.get("/songs/tune/record/plan", params={"track": "Vocal", "bar": 2,
                                                          "device": "Mic A"}).json()
     assert plan["calibrated"] and plan["latency_s"] == pytest.approx(delay / 48_000,

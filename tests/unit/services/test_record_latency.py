@@ -80,6 +80,8 @@ def test_store_keeps_latencies_per_user_and_device(tmp_path: Path) -> None:
     assert again.get("owner", "USB mic").latency_s == 0.0123  # type: ignore[union-attr]
     assert again.get("owner", "built-in").latency_s == 0.0042  # type: ignore[union-attr]
     assert again.get("guest", "USB mic").latency_s == 0.02  # type: ignore[union-attr]
+    assert [(s.device, s.latency_s) for s in again.of_user("owner")] == [
+        ("USB mic", 0.0123), ("built-in", 0.0042)]
     data = json.loads((tmp_path / "record-latency.json").read_text())
     assert set(data) == {"owner", "guest"}
     with pytest.raises(CalibrationError):

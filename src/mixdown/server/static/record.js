@@ -136,6 +136,8 @@
         const li = document.createElement("li");
         li.className = accent ? "accent" : "";
         beats.append(li);
+        const wait = (tBar + at - ctx.currentTime) * 1000;
+        setTimeout(() => li.classList.add("on"), Math.max(0, wait));
       }
       if (buffer) {
         const src = ctx.createBufferSource();
@@ -160,6 +162,9 @@
         headers: { "X-CSRF-Token": csrf(), "Content-Type": "audio/wav" },
       }));
       status.dataset.result = JSON.stringify(took);
+      document.getElementById("latency-value").textContent = took.latency_s > 0
+        ? `${(took.latency_s * 1000).toFixed(2)} ms on ${input.device}`
+        : `not measured yet for ${input.device}`;
       if (took.revision) panel.dataset.revision = took.revision;
       say("done", `Recorded ${took.take} on ${took.track} at bar ${took.bar} ` +
         `(${took.file}; latency ${(took.latency_s * 1000).toFixed(1)} ms compensated).`);

@@ -186,6 +186,15 @@ class LatencyStore:
         return StoredLatency(user, _device_key(device), float(entry["latency_s"]),
                              str(entry.get("measured_at", "")))
 
+    def of_user(self, user: str) -> list[StoredLatency]:
+        """Every latency stored for ``user``, by device name."""
+        out = []
+        for device in sorted(self._read().get(user, {})):
+            stored = self.get(user, device)
+            if stored is not None:
+                out.append(stored)
+        return out
+
     def put(self, user: str, device: str, latency_s: float) -> StoredLatency:
         """Store ``latency_s`` (s, 0 .. MAX_LATENCY_S) for ``user``'s ``device``."""
         if not (math.isfinite(latency_s) and 0 <= latency_s <= MAX_LATENCY_S):

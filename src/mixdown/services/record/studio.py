@@ -35,9 +35,9 @@ def song_project(studio: Any, song: str) -> Path:
     return song_folder(studio.songs, song)
 
 
-def record_page(studio: Any, song: str) -> dict[str, Any]:
-    """What the record panel shows: the song's audio tracks (and whether it has any
-    instrument tracks, which cannot take a recording)."""
+def record_page(studio: Any, song: str, user: str = "owner") -> dict[str, Any]:
+    """What the record panel shows: the song's audio tracks, its rate and revision, and the
+    latencies stored for ``user``'s devices."""
     from mixdown.io.project import open_project
 
     pf = open_project(song_project(studio, song))
@@ -46,7 +46,8 @@ def record_page(studio: Any, song: str) -> dict[str, Any]:
     audio = [t.name for t in pf.project.tracks if t.instrument is None]
     return {"tracks": audio, "sample_rate": pf.project.song.sample_rate,
             "title": pf.project.song.title or song,
-            "revision": current_revision(pf.root)}
+            "revision": current_revision(pf.root),
+            "latencies": LatencyStore(studio.store).of_user(user)}
 
 
 def studio_record_plan(studio: Any, song: str, track: str, bar: int, *, count_in_bars: int,
