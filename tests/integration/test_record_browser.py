@@ -125,7 +125,8 @@ def test_record_four_bars_from_the_fake_microphone(tmp_path: Path, browser: Brow
         page.set_default_timeout(TIMEOUT_MS)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{url.rstrip('/')}/songs/tune/record")
+        page.goto(f"{url.rstrip('/')}/songs/tune")
+        page.click("#record-link")
         expect(page.locator("h1")).to_have_text("Record into Take <One>")
 
         # a simulated loopback calibration for the fake device: the probe, 517 frames late
@@ -154,6 +155,8 @@ def test_record_four_bars_from_the_fake_microphone(tmp_path: Path, browser: Brow
                     "document.getElementById('record-status').dataset.state)")
         status = page.locator("#record-status")
         assert status.get_attribute("data-state") == "done", status.inner_text()
+        # the newest version played along, from one count-in bar before bar 3 (2 s)
+        assert float(status.get_attribute("data-song-from") or "nan") == 2.0
         expect(page.locator("#latency-value")).to_have_text(
             f"{latency * 1000:.2f} ms on Fake Default Audio Input")
         page.locator("#record-panel").screenshot(path=str(ARTIFACTS / "record-panel.png"))

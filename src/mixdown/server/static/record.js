@@ -146,6 +146,7 @@
         const from = plan.bar_s - plan.count_in_s; // the song's pre-roll, where there is one
         if (from >= 0) src.start(start / sr, from);
         else src.start(start / sr - from, 0);
+        status.dataset.songFrom = String(from); // where in the version playback began (s)
       }
       say("counting", `Count-in: ${plan.count_in_bars} bar(s)…`);
       const recTimer = setTimeout(() => say("recording", `● Recording ${plan.bars} bars into ` +
