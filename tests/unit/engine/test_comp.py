@@ -122,3 +122,38 @@ def test_bad_comps_are_one_line_problems(tmp_path: Path, sines: tuple[Take, Take
         comp_render(tmp_path, comp, sines)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_take_replaced_on_disk_is_rendered_again_from_the_track_cache(
+        tmp_path: Path) -> None:
+    import os
+
+    from mixdown.engine.cache import node_keys
+    from mixdown.engine.compile import RenderSpec, compile_project
+    from mixdown.engine.render import render
+    from mixdown.io.node_cache import NodeCache, asset_identity
+
+    write_wav(tmp_path / "t1.wav", sine(220.0, 4.0, amp=0.5))
+    write_wav(tmp_path / "t2.wav", sine(330.0, 4.0, amp=0.5))
+    project = Project(song=Song(tempo=120, tail_s=0.0), tracks=(Track(
+        name="Vox", takes=(Take(name="a", file="t1.wav"), Take(name="b", file="t2.wav")),
+        comp=(CompRange(start=0, end=2, take="a"), CompRange(start=2, end=4, take="b"))),))
+
+    def run(cache: NodeCache | None) -> tuple[np.ndarray, list[str]]:
+        graph = compile_project(project, RenderSpec(), root=tmp_path)
+        keys = node_keys(project, graph, asset_identity(tmp_path))
+        blocks: list[np.ndarray] = []
+        use = render(graph, lambda b: blocks.append(b.copy()), block_frames=8192,
+                     cache=cache, keys=keys)
+        return np.concatenate(blocks, axis=1), use.read
+
+    cache = NodeCache.for_project(tmp_path)
+    before, _ = run(cache)
+    assert run(cache)[1] == ["Vox"]  # cached
+    write_wav(tmp_path / "t2.wav", sine(550.0, 4.0, amp=0.25))
+    st = (tmp_path / "t2.wav").stat()
+    os.utime(tmp_path / "t2.wav", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    again, read = run(cache)
+    assert read == []  # the take's file changed: the track renders again
+    np.testing.assert_array_equal(again, run(None)[0])
+    assert not np.array_equal(again, before)
