@@ -132,3 +132,16 @@ def test_a_take_is_one_undoable_step_and_a_stale_base_writes_nothing(project: Pa
         add_recorded_take(project, "Vocal", 2, data, pre_roll_s=0.0, base=took.revision)
     assert (project / "song.toml").read_bytes() == before
     assert sorted(p.name for p in (project / "audio").iterdir()) == ["vocal-take-1.flac"]
+
+
+def test_an_empty_song_without_a_length_records_from_bar_one_and_grows(tmp_path: Path
+                                                                       ) -> None:
+    (tmp_path / "song.toml").write_text('[song]\ntempo = 120\n\n[[track]]\nname = "Vocal"\n')
+    with pytest.raises(MixdownError, match=r"bar 2 is outside the song \(bars 1 \.\. 1\)"):
+        record_plan(tmp_path, "Vocal", 2)
+    data = wav_bytes(np.full((1, 5 * 48_000), 0.25, np.float32), 48_000)  # 2.5 bars
+    add_recorded_take(tmp_path, "Vocal", 1, data, pre_roll_s=0.0)
+    # the song now ends in bar 3: a take may start at bars 1 .. 4 (where it ends, on)
+    assert record_plan(tmp_path, "Vocal", 4).bar_s == 6.0
+    with pytest.raises(MixdownError, match=r"bar 5 is outside the song \(bars 1 \.\. 4\)"):
+        record_plan(tmp_path, "Vocal", 5)

@@ -92,6 +92,10 @@ def record_plan(folder: str | Path, track: str, bar: int, *, count_in_bars: int 
                 bars: int = 4) -> RecordPlan:
     """Check that ``track`` can take a recording at ``bar`` and return its clicks.
 
+    A recording starts in the song: before ``song.length`` when the song has one, else at
+    most at the bar where the song's content ends (a take there extends the song; an empty
+    song records from bar 1).
+
     Raises
     ------
     RecordRefused
@@ -100,6 +104,11 @@ def record_plan(folder: str | Path, track: str, bar: int, *, count_in_bars: int 
         The project does not load or check.
     """
     project, song = _resolved(folder)
+    return _plan(project, song, track, bar, count_in_bars, bars)
+
+
+def _plan(project: Project, song: Any, track: str, bar: int, count_in_bars: int,
+          bars: int) -> RecordPlan:
     _audio_track(project, track)
     if not 0 <= count_in_bars <= MAX_COUNT_IN_BARS:
         raise RecordRefused(f"count-in must be 0 .. {MAX_COUNT_IN_BARS} bars, got "
@@ -109,13 +118,14 @@ def record_plan(folder: str | Path, track: str, bar: int, *, count_in_bars: int 
     if isinstance(bar, bool) or not isinstance(bar, int):
         raise RecordRefused(f"bar must be a whole number, got {bar!r}")
     meter, tempo = song.meter, song.tempo
-    last_bar, _ = meter.beats_to_bar_beat(
-        tempo.seconds_to_beats(song.song_end_frames / song.sample_rate))
-    end_beats = tempo.seconds_to_beats(song.song_end_frames / song.sample_rate)
-    if bar < 1 or meter.bar_beat_to_beats(bar) >= end_beats - 1e-9:
-        raise RecordRefused(f"bar {bar} is outside the song (bars 1 .. {max(last_bar - 1, 1)}"
-                            f"{'' if end_beats > 0 else ': the song is empty'}); choose a "
-                            "bar in it")
+    end_b = tempo.seconds_to_beats(song.song_end_frames / song.sample_rate)
+    end_bar, beat = meter.beats_to_bar_beat(end_b)
+    first_after = end_bar if abs(beat - 1.0) < 1e-6 else end_bar + 1  # bar at/after the end
+    last = first_after - 1 if project.song.length is not None else first_after
+    if not 1 <= bar <= last:
+        why = "" if last >= 1 else ": the song is empty"
+        raise RecordRefused(f"bar {bar} is outside the song (bars 1 .. {max(last, 1)}{why}); "
+                            "choose a bar in it")
     bar_b = meter.bar_beat_to_beats(bar)
     bar_s = tempo.beats_to_seconds(bar_b)
     sig = meter.signature_at_bar(bar)
@@ -123,16 +133,16 @@ def record_plan(folder: str | Path, track: str, bar: int, *, count_in_bars: int 
     spb = 60.0 / tempo.bpm_at(bar_b)
     clicks = [Click(-(count_in_bars * sig.numerator - i) * step * spb,
                     i % sig.numerator == 0) for i in range(count_in_bars * sig.numerator)]
-    end_b = bar_b + meter.bars_to_beats(bar_b, bars)
+    stop_b = bar_b + meter.bars_to_beats(bar_b, bars)
     b = bar_b
-    while b < end_b - 1e-9:
+    while b < stop_b - 1e-9:
         at_bar, beat = meter.beats_to_bar_beat(b)
         clicks.append(Click(tempo.beats_to_seconds(b) - bar_s, abs(beat - 1.0) < 1e-9))
         b += 4.0 / meter.signature_at_bar(at_bar).denominator
     return RecordPlan(track=track, bar=bar, count_in_bars=count_in_bars, bars=bars,
                       sample_rate=song.sample_rate, bar_s=bar_s,
                       count_in_s=count_in_bars * sig.numerator * step * spb,
-                      length_s=tempo.beats_to_seconds(end_b) - bar_s, clicks=tuple(clicks))
+                      length_s=tempo.beats_to_seconds(stop_b) - bar_s, clicks=tuple(clicks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +161,7 @@ class RecordedTake:
     frames, sample_rate : int
         The stored file's length and rate (the song's).
     revision : str
-        song.toml's revision after the edit (empty when saved without the history).
+        song.toml's revision after the edit (:mod:`mixdown.services.history`).
     """
 
     track: str
@@ -206,8 +216,7 @@ def add_recorded_take(folder: str | Path, track: str, bar: int, data: bytes, *,
     """
     root = Path(folder)
     plan_project, song = _resolved(root)
-    _audio_track(plan_project, track)
-    record_plan(root, track, bar, count_in_bars=0, bars=1)  # the bar is in the song
+    _plan(plan_project, song, track, bar, 0, 1)  # an audio track, a bar in the song
     if len(data) > max_bytes:
         raise UploadTooLarge(f"the recording is {len(data)} bytes, over the {max_bytes}-byte "
                              "limit")
@@ -297,15 +306,14 @@ def _decode(data: bytes) -> tuple[np.ndarray, int]:
 def _resolved(folder: str | Path) -> tuple[Project, Any]:
     from mixdown.io.catalog import AssetCatalog
     from mixdown.io.project import open_project
-    from mixdown.resolve import Span, resolve_project
+    from mixdown.resolve import resolve_project
 
     root = Path(folder)
     if not (root / "song.toml").is_file():
         raise NotFound(f"{root}: no song.toml here")
     pf = open_project(root)
     song = resolve_project(pf.project, AssetCatalog(pf.root, dry_run=True),
-                           span=Span(tail_s=0.0), label=str(pf.path), text=pf.text,
-                           events=False)
+                           label=str(pf.path), text=pf.text, events=False)
     return pf.project, song
 
 
