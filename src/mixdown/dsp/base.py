@@ -15,6 +15,7 @@ automation is applied on a fixed control grid by the engine via ``set_param``.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -221,18 +222,23 @@ def create_device(type_name: str, params: Mapping[str, Any] | None = None, *,
 
 
 _LOADED = False
+_LOADING = threading.RLock()
 
 
 def load_builtin_devices() -> None:
-    """Import the built-in device modules so that they register (idempotent)."""
+    """Import the built-in device modules so that they register (idempotent, thread-safe:
+    no caller sees the registry half filled while another thread imports them)."""
     global _LOADED
     if _LOADED:
         return
-    _LOADED = True
-    import importlib
+    with _LOADING:
+        if _LOADED:
+            return
+        import importlib
 
-    for mod in BUILTIN_MODULES:
-        importlib.import_module(mod)
+        for mod in BUILTIN_MODULES:
+            importlib.import_module(mod)
+        _LOADED = True
 
 
 BUILTIN_MODULES: list[str] = [

@@ -35,15 +35,17 @@ from mixdown.server.state import (
 router = APIRouter()
 
 #: What only the owner may do, whatever a share link's role says.
-OWNER_ONLY = frozenset({"render", "upload", "share", "files"})
+OWNER_ONLY = frozenset({"render", "upload", "share", "files", "edit"})
 
 
 def register(app: FastAPI) -> None:
     """Add the studio's routes to ``app``."""
+    from mixdown.server.edit_routes import router as edit_router
     from mixdown.server.ledger_pages import router as ledger_router
 
     app.include_router(router)
     app.include_router(ledger_router)
+    app.include_router(edit_router)
 
 
 # -- who is asking -------------------------------------------------------------------------
@@ -96,7 +98,7 @@ def require(request: Request, action: str, song: str | None = None) -> Visitor:
 def _action_words(action: str) -> str:
     return {"render": "render a version", "upload": "upload files",
             "share": "manage review links", "files": "open the project's files",
-            "status": "set a status"}.get(action, action)
+            "status": "set a status", "edit": "edit the song"}.get(action, action)
 
 
 def _bearer(request: Request) -> str | None:

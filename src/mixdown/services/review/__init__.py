@@ -82,6 +82,7 @@ from mixdown.services.review.studio import (
     Studio,
     list_songs,
     open_studio,
+    song_project,
     song_summary,
     studio_of_project,
 )
@@ -112,6 +113,6 @@ __all__ = [
     "list_songs", "list_versions", "loudness_curve", "open_studio", "peaks", "peaks_json",
     "platform_preview_gain", "reference_audio_path", "render_project_version", "render_version",
     "resolve_comment", "revoke_share_link", "sections", "set_status", "snapshot_text",
-    "song_summary", "status_history", "studio_of_project", "version_audio_path", "version_qc",
-    "version_timing",
+    "song_project", "song_summary", "status_history", "studio_of_project", "version_audio_path",
+    "version_qc", "version_timing",
 ]

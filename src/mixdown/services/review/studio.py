@@ -242,6 +242,11 @@ def list_songs(studio: Studio) -> list[SongSummary]:
     return out
 
 
+def song_project(studio: Studio, song: str) -> Path:
+    """The project folder of ``song`` (NotFound for a name that is not a song here)."""
+    return song_folder(studio.songs, song)
+
+
 def song_summary(studio: Studio, song: str) -> SongSummary:
     """One song's :class:`SongSummary` (NotFound for an unknown song)."""
     song_folder(studio.songs, song)
