@@ -75,6 +75,8 @@ async def record_take(request: Request, song: str, track: str = "", bar: str = "
                       ) -> JSONResponse:
     import anyio.to_thread
 
+    from mixdown.server.edit_routes import base_of
+
     who = await anyio.to_thread.run_sync(require, request, "upload", song)
     studio = await anyio.to_thread.run_sync(_studio, request)
     record = _record()
@@ -83,12 +85,13 @@ async def record_take(request: Request, song: str, track: str = "", bar: str = "
     await anyio.to_thread.run_sync(
         lambda: record.studio_record_plan(studio, song, track, bar_n, count_in_bars=0,
                                           bars=1, user=who.name, device=device))
+    revision = base_of(request, {"base": base})  # the page's revision: 428 without one
     limit = request.app.state.config.max_upload_bytes
     data = await _body(request, limit, "the recording")
     took = await anyio.to_thread.run_sync(
         lambda: record.studio_record_take(studio, song, track, bar_n, data,
                                           pre_roll_s=pre_roll, user=who.name, device=device,
-                                          max_bytes=limit, base=base or None))
+                                          max_bytes=limit, base=revision))
     return JSONResponse(took.as_dict(), status_code=201)
 
 

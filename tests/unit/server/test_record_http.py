@@ -43,6 +43,12 @@ def client(songs: Path) -> Iterator[TestClient]:
         yield c
 
 
+def revision(songs: Path) -> str:
+    from mixdown.services.history import current_revision
+
+    return current_revision(songs / "tune")
+
+
 def wav(audio: np.ndarray, rate: int = 48_000) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.asarray(audio, np.float32).T, rate, format="WAV", subtype="FLOAT")
@@ -82,7 +88,7 @@ def test_calibration_then_a_take_placed_at_the_bar_less_the_latency(client: Test
     take = np.random.default_rng(2).standard_normal((1, 3 * 48_000)) * 0.1
     r = client.post("/songs/tune/record", params={"track": "Vocal", "bar": 2,
                                                   "pre_roll_s": 1.0, "device": "Mic A"},
-                    content=wav(take))
+                    content=wav(take), headers={"X-Song-Revision": revision(songs)})
     assert r.status_code == 201, r.text
     took = r.json()
     assert took["offset_s"] == pytest.approx(1.0 + delay / 48_000, abs=1e-5)
@@ -107,7 +113,8 @@ def test_bad_recordings_are_4xx_in_one_line_and_change_nothing(
         message: str) -> None:
     before = (songs / "tune" / "song.toml").read_bytes()
     content = body if body is not None else wav(np.zeros((1, 48_000)) + 0.1)
-    r = client.post("/songs/tune/record", params=params, content=content)
+    r = client.post("/songs/tune/record", params=params, content=content,
+                    headers={"X-Song-Revision": revision(songs)})
     assert r.status_code == status, r.text
     line = r.json()["error"]["message"]
     assert message in line and "\n" not in line
@@ -126,3 +133,21 @@ def test_unknown_song_is_404_and_bad_calibration_is_refused(client: TestClient) 
     r = client.get("/record/probe.wav", params={"rate": 48000})
     x, sr = sf.read(io.BytesIO(r.content))
     assert sr == 48_000 and np.allclose(x, probe(48_000), atol=1e-7)
+
+
+def test_a_take_needs_the_pages_revision_and_a_stale_one_is_409(client: TestClient,
+                                                                 songs: Path) -> None:
+    before = (songs / "tune" / "song.toml").read_bytes()
+    params = {"track": "Vocal", "bar": 2, "pre_roll_s": 0.0}
+    body = wav(np.zeros((1, 48_000)) + 0.1)
+    r = client.post("/songs/tune/record", params=params, content=body)
+    assert r.status_code == 428 and "revision" in r.json()["error"]["message"]
+    r = client.post("/songs/tune/record", params={**params, "base": "0" * 64}, content=body)
+    assert r.status_code == 409, r.text
+    assert (songs / "tune" / "song.toml").read_bytes() == before
+    assert not (songs / "tune" / "audio").exists() or not any(
+        (songs / "tune" / "audio").iterdir())
+    r = client.post("/songs/tune/record", params={**params, "base": revision(songs)},
+                    content=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["revision"] == revision(songs)

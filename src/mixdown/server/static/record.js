@@ -156,11 +156,12 @@
       say("uploading", "Storing the take…");
       const up = new URLSearchParams({
         track: plan.track, bar: String(plan.bar), device: input.device,
-        pre_roll_s: String((barFrame - start) / sr), base: panel.dataset.revision || "",
+        pre_roll_s: String((barFrame - start) / sr),
       });
       const took = await json(await fetch(`/songs/${encodeURIComponent(song)}/record?${up}`, {
         method: "POST", body: wav(channels, sr),
-        headers: { "X-CSRF-Token": csrf(), "Content-Type": "audio/wav" },
+        headers: { "X-CSRF-Token": csrf(), "Content-Type": "audio/wav",
+                   "X-Song-Revision": panel.dataset.revision || "" },
       }));
       status.dataset.result = JSON.stringify(took);
       document.getElementById("latency-value").textContent = took.latency_s > 0
