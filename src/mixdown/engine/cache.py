@@ -48,6 +48,8 @@ def _assets(spec: Any) -> Iterable[str]:
         for ref in (clip.file, clip.midi):
             if ref:
                 yield ref
+    for take in getattr(spec, "takes", ()):
+        yield take.file
     devices = list(getattr(spec, "devices", ()))
     instrument = getattr(spec, "instrument", None)
     if instrument is not None:

@@ -119,8 +119,8 @@ def line_of(text: str | None, path: Sequence[str | int]) -> int | None:
                 break
     if start is None:
         return None
-    if len(rest) >= 2 and rest[0] == "clips" and isinstance(rest[1], int):
-        found = _line_in_subtable(lines, start, f"{head}.clips", rest[1], rest[2:])
+    if len(rest) >= 2 and rest[0] in ("clips", "takes", "comp") and isinstance(rest[1], int):
+        found = _line_in_subtable(lines, start, f"{head}.{rest[0]}", rest[1], rest[2:])
         if found is not None:
             return found
     key = next((p for p in rest if isinstance(p, str)), None)

@@ -29,6 +29,7 @@ from mixdown.model.chords import Voicing
 from mixdown.model.clip_edit import EDIT_KEYS, FadeShape, check_stretch
 from mixdown.model.keys import parse_key
 from mixdown.model.modulators import Modulator
+from mixdown.model.takes import CompRange, Take
 
 
 def _not_bool(value: Any) -> Any:
@@ -359,6 +360,9 @@ class Track(Channel):
 
     instrument: Device | None = None
     clips: tuple[Clip, ...] = ()
+    takes: tuple[Take, ...] = ()
+    comp: tuple[CompRange, ...] = ()
+    comp_crossfade_s: float = Field(default=0.01, ge=0, le=1)
 
     @model_validator(mode="after")
     def _clips_fit(self) -> Track:

@@ -70,6 +70,7 @@ from mixdown.resolve.song import (
     Target,
     Volume,
 )
+from mixdown.resolve.takes import comp_clips
 from mixdown.resolve.timeline import Timeline
 
 Path_ = tuple[str | int, ...]
@@ -468,8 +469,8 @@ class _Resolver:
         out = []
         probs, tl = self.problems, self.tl
         song_len = self.song_len
-        for ci, clip in enumerate(track.clips):
-            cpath = (*path, "clips", ci)
+        own = [(clip, (*path, "clips", ci)) for ci, clip in enumerate(track.clips)]
+        for clip, cpath in own + comp_clips(self, path, track):
             start_b = self._beats(clip.start, (*cpath, "start"))
             if start_b is None:
                 continue
@@ -540,7 +541,9 @@ class _Resolver:
                     probs.warn(cpath, f"fades ({clip.fade_in_s:g} s in + {clip.fade_out_s:g} s "
                                f"out) are longer than the clip ({secs:.3f} s); they overlap")
             out.append((clip, start, end, data, cpath))
-        return self._crossfades(out)
+        # a comp's clips crossfade among themselves, not with the track's own clips
+        return (self._crossfades([c for c in out if c[4][2] == "clips"])
+                + self._crossfades([c for c in out if c[4][2] != "clips"]))
 
     def _crossfades(self, clips: list[tuple[Clip, int, int, Any, Path_]]
                     ) -> list[tuple[Clip, int, int, Any, Path_]]:

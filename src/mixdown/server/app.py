@@ -78,6 +78,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     from mixdown.server.routes import register
 
     register(app)
+    from mixdown.server.record_pages import router as record_router
+
+    app.include_router(record_router)
     return app
 
 

@@ -590,6 +590,8 @@ def _refuse_own_files(project: Project, root: Path, out: Path, stems: bool) -> N
             for rel in (clip.file, clip.midi):
                 if rel:
                     own.add((root / rel).resolve())
+        for take in track.takes:
+            own.add((root / take.file).resolve())
         if track.instrument is not None:
             for zone in track.instrument.params.get("zones") or ():
                 if isinstance(zone, dict) and isinstance(zone.get("file"), str):

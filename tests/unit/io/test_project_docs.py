@@ -29,6 +29,7 @@ from mixdown.model.project import (
     TimeSignatureChange,
     Track,
 )
+from mixdown.model.takes import CompRange, Take
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "song-format.md"
 REGENERATE = ('.venv/bin/python -c "from mixdown.io.project_docs import update_device_reference '
@@ -56,7 +57,7 @@ LAYOUT_NAMES = {"tracks": "track", "buses": "bus", "markers": "marker", "params"
 
 @pytest.mark.parametrize("cls", [Song, TempoPoint, TimeSignatureChange, Marker, Track, Bus,
                                  Master, Clip, Note, Send, AutomationLane, AutomationPoint,
-                                 Lfo, Follower])
+                                 Lfo, Follower, Take, CompRange])
 def test_every_model_key_is_documented(cls: type[Spec]) -> None:
     # A key is documented when it appears in a table row: | `key` | ...
     text = DOC.read_text(encoding="utf-8")

@@ -1,0 +1,2 @@
+"""Recording: latency calibration (:mod:`.latency`) and takes recorded into a project
+(:mod:`.takes`)."""
