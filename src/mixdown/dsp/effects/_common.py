@@ -481,13 +481,14 @@ class SosFilter:
         # coefficients (now and, while gliding, at the start) and an all-zero state.
         # The result changes only with set/reset, at the end of a glide, or when an
         # identity slot's state rings out to 0 (_watch): process() re-runs it then only.
-        ident_coef = np.all(self.sos1 == IDENTITY_SOS, axis=1)
+        # (ndarray methods, not the np.* wrappers: this runs at every automation step)
+        ident_coef = (self.sos1 == IDENTITY_SOS).all(1)
         if self.pos < self.length:
-            ident_coef &= np.all(self.sos0 == IDENTITY_SOS, axis=1)
-        ident = ident_coef & ~np.any(self.z != 0.0, axis=(1, 2))
-        self._active = np.flatnonzero(~ident)
+            ident_coef &= (self.sos0 == IDENTITY_SOS).all(1)
+        ident = ident_coef & ~(self.z != 0.0).any(axis=(1, 2))
+        self._active = (~ident).nonzero()[0]
         self._all = self._active.size == self.sos1.shape[0]
-        self._watch = bool(np.any(ident_coef & ~ident))
+        self._watch = bool((ident_coef & ~ident).any())
 
     def current(self) -> NDArray[np.float64]:
         """Coefficients applied at the last processed frame."""
