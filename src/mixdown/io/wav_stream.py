@@ -31,9 +31,44 @@ def _pcm_to_float(raw: np.ndarray, width: int, out: np.ndarray,
                   frames: int) -> None:  # pragma: no cover - compiled
     """Interleaved little-endian PCM bytes (``width`` 2 or 3 per sample) into the first
     ``frames`` frames of ``out`` (channels, n) float32, scaled to [-1, 1) exactly as
-    libsndfile does."""
+    libsndfile does.
+
+    ``raw`` must start 4-byte aligned. Mono and stereo 24-bit samples are read four at a
+    time from three 32-bit words, each sample shifted to the top of an int32 (which
+    sign-extends it) and scaled by 2**-31: the same exact value."""
     channels = out.shape[0]
-    if width == 3:
+    if width == 3 and channels <= 2:
+        scale = np.float32(1.0 / 2147483648.0)  # (v << 8) is the sample times 2**8
+        total = frames * channels
+        groups = total // 4
+        words = raw[:groups * 12].view(np.uint32)
+        for q in range(groups):
+            w0 = np.int64(words[3 * q])
+            w1 = np.int64(words[3 * q + 1])
+            w2 = np.int64(words[3 * q + 2])
+            s0 = np.float32(np.int32(np.uint32((w0 << 8) & 0xFFFFFFFF))) * scale
+            s1 = np.float32(np.int32(np.uint32(((w0 >> 16) & 0xFF00)
+                                               | ((w1 << 16) & 0xFFFFFFFF)))) * scale
+            s2 = np.float32(np.int32(np.uint32(((w1 >> 8) & 0xFFFF00)
+                                               | ((w2 << 24) & 0xFFFFFFFF)))) * scale
+            s3 = np.float32(np.int32(np.uint32(w2 & 0xFFFFFF00))) * scale
+            if channels == 2:
+                out[0, 2 * q] = s0
+                out[1, 2 * q] = s1
+                out[0, 2 * q + 1] = s2
+                out[1, 2 * q + 1] = s3
+            else:
+                out[0, 4 * q] = s0
+                out[0, 4 * q + 1] = s1
+                out[0, 4 * q + 2] = s2
+                out[0, 4 * q + 3] = s3
+        for j in range(groups * 4, total):  # the last 0-3 samples
+            k = 3 * j
+            v = np.int32(raw[k]) | (np.int32(raw[k + 1]) << 8) | (np.int32(raw[k + 2]) << 16)
+            if v >= 8388608:
+                v -= 16777216
+            out[j % channels, j // channels] = np.float32(v) * np.float32(1.0 / 8388608.0)
+    elif width == 3:
         scale = np.float32(1.0 / 8388608.0)
         for i in range(frames):
             base = i * channels * 3
