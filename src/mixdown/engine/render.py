@@ -177,11 +177,19 @@ def render(graph: RenderGraph, sink: Sink, *,
     ahead = [i for i in graph.levels[0] if nodes[i].kind == "track"]
     prefetch = pool is not None and len(ahead) > 1
 
+    # Tracks whose silent blocks may be left out of the sums: nothing but their output
+    # and sends reads their signal, through no delay line (no state to carry on).
+    followed = {f.source for n_ in nodes for f in n_.followers}
+    may_rest = {n_.index for n_ in nodes
+                if n_.kind == "track" and n_.index not in stem_windows
+                and n_.index not in followed and out_delays[n_.index].delay == 0
+                and all(s.delay == 0 for s in n_.sends)}
+
     def run_group(group: list[int], pos: int, n: int, acc: dict[int, AudioArray],
                   outs: dict[int, _NodeOut]) -> list[_NodeOut]:
         return [_SKIPPED if i in skip else
                 _process_node(nodes[i], pos, n, acc.get(i), outs, graph, hits.get(i),
-                              writers.get(i))
+                              writers.get(i), may_rest=i in may_rest)
                 for i in group]
 
     def run_level(level: list[int], pos: int, n: int, acc: dict[int, AudioArray],
@@ -270,6 +278,11 @@ def render(graph: RenderGraph, sink: Sink, *,
 
 _SKIPPED = _NodeOut(None, [], muted=True)
 """The result of a node that only feeds cached nodes: nothing is rendered or summed."""
+
+_SILENT = _NodeOut(None, [], muted=True)
+"""The result of a track whose block is digital silence: adding its zeros (times any fader
+or send gain) to a sum that starts at +0.0 would change no bit, so nothing is summed. A
+sidechain keyed by it reads zeros."""
 
 
 def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -> set[int]:
@@ -415,7 +428,7 @@ def _db_to_gain32(db: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover 
 def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
                   outs: dict[int, _NodeOut], graph: RenderGraph,
                   cached: CachedSignal | None = None,
-                  record: SignalWriter | None = None) -> _NodeOut:
+                  record: SignalWriter | None = None, *, may_rest: bool = False) -> _NodeOut:
     for f in node.followers:
         f.advance(outs[f.source].out, pos, n)
     if cached is not None:
@@ -424,6 +437,8 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
         x = _inserts(node, pos, n, acc, outs)
         if record is not None:
             record.write(x)
+        if may_rest and getattr(node.source, "silent", False) and not x.any():
+            return _SILENT  # no clip played and the devices left digital silence
     pre = x
     factors = _static_factors(node)
     if factors is None:
