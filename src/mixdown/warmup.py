@@ -214,6 +214,7 @@ def warm_services(folder: Path) -> None:
     """Render, master, convert and analyse a small generated project in ``folder``."""
     from mixdown.analysis import oversample_4x, true_peak_dbtp
     from mixdown.io.measure import analyze_file
+    from mixdown.io.wav_stream import open_pcm_wav
     from mixdown.services.master import convert, master_file
     from mixdown.services.render import render_project
 
@@ -230,6 +231,11 @@ def warm_services(folder: Path) -> None:
     analyze_file(out / "mix.wav", series=True)
     convert(out / "mix.wav", out / "shaped.flac", bit_depth=16, dither="shaped")
     analyze_file(project / "audio" / "mono.wav")
+    for wav in ("a.wav", "mono.wav"):  # 24- and 16-bit: the long clips' streaming reader
+        stream = open_pcm_wav(project / "audio" / wav)
+        if stream is not None:
+            with stream:
+                stream.read(BLOCK)
     block = _noise(np.random.default_rng(2), 2, BLOCK)
     true_peak_dbtp(block, SAMPLE_RATE)
     oversample_4x(block)

@@ -14,7 +14,28 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _linear_run(fr: np.ndarray, vals: np.ndarray, pos: int,
+                out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[k]``: a curve of linear segments at frame ``pos + k``, with the arithmetic of
+    :meth:`Curve.values_at` (so the same bits), walking the segments once."""
+    m = fr.shape[0]
+    j = -1
+    for k in range(out.shape[0]):
+        f = np.float64(pos + k)
+        while j + 1 < m and fr[j + 1] <= f:
+            j += 1
+        if j < 0:
+            out[k] = vals[0]
+        elif j >= m - 1:
+            out[k] = vals[m - 1]
+        else:
+            x = (f - fr[j]) / (fr[j + 1] - fr[j])
+            out[k] = vals[j] + (vals[j + 1] - vals[j]) * x
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +81,16 @@ class Curve:
             c = np.asarray(self.shapes)[i]
             x = (frames[mid] - f0) / (f1 - f0)
             out[mid] = v0 + (v1 - v0) * shape(x, c)
+        return out
+
+    def values_over(self, start: int, frames: int) -> NDArray[np.float64]:
+        """Values at frames ``start .. start + frames - 1``: :meth:`values_at` of that
+        range, the same bits; curves of linear segments take one compiled pass."""
+        if self.is_constant or any(abs(c) > 1e-9 for c in self.shapes):
+            return self.values_at(np.arange(start, start + frames, dtype=np.float64))
+        out = np.empty(frames, dtype=np.float64)
+        _linear_run(np.asarray(self.frames, dtype=np.float64),
+                    np.asarray(self.values, dtype=np.float64), start, out)
         return out
 
     def changes_within(self, start: int, stop: int) -> bool:

@@ -177,11 +177,19 @@ def render(graph: RenderGraph, sink: Sink, *,
     ahead = [i for i in graph.levels[0] if nodes[i].kind == "track"]
     prefetch = pool is not None and len(ahead) > 1
 
+    # Tracks whose silent blocks may be left out of the sums: nothing but their output
+    # and sends reads their signal, through no delay line (no state to carry on).
+    followed = {f.source for n_ in nodes for f in n_.followers}
+    may_rest = {n_.index for n_ in nodes
+                if n_.kind == "track" and n_.index not in stem_windows
+                and n_.index not in followed and out_delays[n_.index].delay == 0
+                and all(s.delay == 0 for s in n_.sends)}
+
     def run_group(group: list[int], pos: int, n: int, acc: dict[int, AudioArray],
                   outs: dict[int, _NodeOut]) -> list[_NodeOut]:
         return [_SKIPPED if i in skip else
                 _process_node(nodes[i], pos, n, acc.get(i), outs, graph, hits.get(i),
-                              writers.get(i))
+                              writers.get(i), may_rest=i in may_rest)
                 for i in group]
 
     def run_level(level: list[int], pos: int, n: int, acc: dict[int, AudioArray],
@@ -271,6 +279,11 @@ def render(graph: RenderGraph, sink: Sink, *,
 _SKIPPED = _NodeOut(None, [], muted=True)
 """The result of a node that only feeds cached nodes: nothing is rendered or summed."""
 
+_SILENT = _NodeOut(None, [], muted=True)
+"""The result of a track whose block is digital silence: adding its zeros (times any fader
+or send gain) to a sum that starts at +0.0 would change no bit, so nothing is summed. A
+sidechain keyed by it reads zeros."""
+
 
 def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -> set[int]:
     """Nodes whose signal the render needs: the master, what feeds (output, send or
@@ -297,24 +310,37 @@ def _needed(graph: RenderGraph, hits: dict[int, CachedSignal], taps: set[int]) -
     return needed
 
 
+def _may_change(curve: object, start: int, stop: int) -> bool:
+    """False only when ``curve`` surely holds one value over frames ``[start, stop)``."""
+    if getattr(curve, "is_constant", False):
+        return False
+    changes = getattr(curve, "changes_within", None)
+    return True if changes is None else bool(changes(start, stop))
+
+
 def _grid_segments(curves: list[tuple[str, object]], pos: int, n: int
                    ) -> list[tuple[int, int, dict[str, float]]]:
     """Split ``[pos, pos+n)`` at control-grid points where any curve's value changes."""
     first_grid = (pos // CONTROL_FRAMES) * CONTROL_FRAMES
+    if not any(_may_change(c, first_grid, pos + n) for _, c in curves):
+        # Every grid point of the block has the same values: one segment.
+        at = np.array([float(first_grid)])
+        return [(pos, pos + n, {name: float(c.values_at(at)[0])  # type: ignore[attr-defined]
+                                for name, c in curves})]
     grid = np.arange(first_grid, pos + n, CONTROL_FRAMES, dtype=np.int64)
-    values = {name: c.values_at(grid.astype(np.float64)) for name, c in curves}
+    values = [c.values_at(grid.astype(np.float64)) for _, c in curves]  # type: ignore[attr-defined]
+    # A segment starts at the first grid point and wherever any value changes.
+    changed = np.zeros(grid.shape[0], dtype=bool)
+    changed[0] = True
+    for v in values:
+        changed[1:] |= v[1:] != v[:-1]
+    starts = np.flatnonzero(changed).tolist()
+    names = [name for name, _ in curves]
     segs: list[tuple[int, int, dict[str, float]]] = []
-    prev: dict[str, float] | None = None
-    for gi, g in enumerate(grid):
-        vals = {name: float(v[gi]) for name, v in values.items()}
-        a = max(int(g), pos)
-        b = min(int(g) + CONTROL_FRAMES, pos + n)
-        if prev is not None and vals == prev:
-            s_a, _, s_vals = segs[-1]
-            segs[-1] = (s_a, b, s_vals)
-        else:
-            segs.append((a, b, vals))
-        prev = vals
+    for k, gi in enumerate(starts):
+        a = max(int(grid[gi]), pos)
+        b = (min(int(grid[starts[k + 1]]), pos + n) if k + 1 < len(starts) else pos + n)
+        segs.append((a, b, {name: float(v[gi]) for name, v in zip(names, values, strict=True)}))
     return segs
 
 
@@ -383,14 +409,26 @@ def _pan_gains(pan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _db_gains(db: np.ndarray) -> np.ndarray:
     """dB (float64) to float32 gains; one function for static and automated values, so that
-    a block boundary never changes a single bit of the result."""
-    return np.power(10.0, db / 20.0).astype(np.float32)
+    a block boundary never changes a single bit of the result (the compiled loop for
+    automated blocks calls the same C ``pow`` as numpy: the same bits)."""
+    if db.shape[0] == 1:
+        return np.power(10.0, db / 20.0).astype(np.float32)
+    out = np.empty(db.shape[0], np.float32)
+    _db_to_gain32(db, out)
+    return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _db_to_gain32(db: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out = float32(10 ** (db / 20))``, as ``np.power`` computes it."""
+    for i in range(db.shape[0]):
+        out[i] = np.float32(10.0 ** (db[i] / 20.0))
 
 
 def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
                   outs: dict[int, _NodeOut], graph: RenderGraph,
                   cached: CachedSignal | None = None,
-                  record: SignalWriter | None = None) -> _NodeOut:
+                  record: SignalWriter | None = None, *, may_rest: bool = False) -> _NodeOut:
     for f in node.followers:
         f.advance(outs[f.source].out, pos, n)
     if cached is not None:
@@ -399,14 +437,17 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
         x = _inserts(node, pos, n, acc, outs)
         if record is not None:
             record.write(x)
+        if may_rest and getattr(node.source, "silent", False) and not x.any():
+            return _SILENT  # no clip played and the devices left digital silence
     pre = x
     factors = _static_factors(node)
     if factors is None:
         gain = _curve_values(node.volume_db, pos, n)
         if node.kind != "master":
             left, right = _pan_gains(_curve_values(node.pan, pos, n))
-            gl = _db_gains(gain) * left
-            gr = _db_gains(gain) * right
+            g = _db_gains(gain)
+            gl = g * left
+            gr = g * right
         else:
             gl = gr = _db_gains(gain)
         if gl.shape[0] == 1:  # static over the block: one broadcast multiply
@@ -479,4 +520,6 @@ def _curve_values(curve: Curve, pos: int, n: int) -> np.ndarray:
         return np.array(curve.values[:1], dtype=np.float64)
     if not curve.changes_within(pos, pos + n):
         return curve.values_at(np.array([float(pos)]))
+    if isinstance(curve, Curve):
+        return curve.values_over(pos, n)
     return curve.values_at(np.arange(pos, pos + n, dtype=np.float64))

@@ -158,7 +158,8 @@ class ClipPlacement:
             data = np.zeros((self.file_channels, count), np.float32)
             if avail > 0:
                 data[:, :avail] = self._read(first, avail)
-        if self._cache is None and not np.isfinite(data).all():
+        if (self._cache is None and not getattr(self._file, "finite", False)
+                and not np.isfinite(data).all()):  # integer PCM streams are always finite
             raise RenderError(f"{self.label}: {self.reader.path.name} holds NaN or infinite "
                               "samples")
         if in_fade:
@@ -194,10 +195,12 @@ class AudioSource:
     def __init__(self, clips: list[ClipPlacement], channels: int) -> None:
         self.clips = sorted(clips, key=lambda c: c.start_frames)
         self.channels = channels
+        self.silent = False  # True after a block where no clip played (all zeros)
 
     def render(self, start: int, frames: int) -> AudioArray:
         """Frames ``[start, start + frames)`` of the track's clips."""
         playing = [c for c in self.clips if c.start_frames < start + frames and c.end > start]
+        self.silent = not playing
         if (len(playing) == 1 and playing[0].start_frames <= start
                 and playing[0].end >= start + frames):
             out = np.empty((self.channels, frames), np.float32)  # one clip fills the block

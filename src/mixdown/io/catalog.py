@@ -26,6 +26,7 @@ from mixdown.dsp.instruments.sf2_check import SoundFontInfo, check_soundfont
 from mixdown.io.assets import resolve_asset
 from mixdown.io.audio import AudioInfo, AudioWriter, audio_info, iter_blocks
 from mixdown.io.clip_edit import ClipEdit, apply_edit, edit_key
+from mixdown.io.wav_stream import open_pcm_wav
 from mixdown.model.project import Note
 
 KEEP_SAMPLES = 4 * 1024 * 1024
@@ -87,7 +88,13 @@ class AudioReader:
 
     def open(self) -> Any:
         """A stream with ``seek(frame)`` and ``read(frames, dtype=, always_2d=)`` (frames
-        first), for files too long to keep; close it when done."""
+        first), for files too long to keep; close it when done. Plain 16/24-bit PCM WAV
+        files get the compiled :class:`~mixdown.io.wav_stream.PcmWavStream`; the rest
+        libsndfile's ``SoundFile``."""
+        if self.info.format == "WAV":
+            stream = open_pcm_wav(self.path)
+            if stream is not None:
+                return stream
         try:
             return sf.SoundFile(str(self.path))
         except Exception as exc:

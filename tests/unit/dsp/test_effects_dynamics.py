@@ -253,3 +253,46 @@ def test_limiter_is_block_invariant_and_holds_the_ceiling(stream, cuts, ceiling_
                       events=[(1500, "release_ms", 20.0)])
     np.testing.assert_array_equal(split, whole_ev)
     assert np.abs(split).max() <= np.float32(10 ** (ceiling_db / 20))
+
+
+class _NeverResting(Compressor):
+    def _at_rest(self, block: np.ndarray, key: np.ndarray) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("detector", ["peak", "rms"])
+def test_silence_after_the_release_is_skipped_with_the_same_bits(detector: str) -> None:
+    # Audio, then long digital silence (the compressor comes to rest and skips blocks), then
+    # audio again, against the same compressor that never skips. The make-up glides into
+    # the silence, so the skipped blocks must move the glide on.
+    rng = np.random.default_rng(5)
+    sr = 48_000
+    x = np.zeros((2, 6 * sr), np.float32)
+    x[:, :sr] = 0.5 * rng.standard_normal((2, sr))
+    x[:, 5 * sr:] = 0.5 * rng.standard_normal((2, sr))
+    x[1, 3 * sr:3 * sr + 10] = -0.0  # signed zeros pass through unchanged
+    block = 4000
+
+    def run(cls: type[Compressor]) -> tuple[np.ndarray, int]:
+        comp = cls(threshold_db=-20.0, ratio=4.0, attack_ms=5.0, release_ms=50.0,
+                   makeup_db=3.0, detector=detector)
+        comp.prepare(sr, 2, block)
+        out = x.copy()
+        skipped = 0
+        for a in range(0, out.shape[1], block):
+            if a == sr + 20 * block:
+                comp.set_param("makeup_db", 6.0)
+            seg = np.ascontiguousarray(out[:, a:a + block])
+            if comp._at_rest(seg, seg):
+                skipped += 1
+            out[:, a:a + block] = comp.process(seg)
+        return out, skipped
+
+    reference, none = run(_NeverResting)
+    blocks, skipped = run(Compressor)
+    assert none == 0
+    if detector == "peak":  # at rest in the silence (the RMS mean square never reaches 0)
+        assert skipped > 20
+    assert blocks.tobytes() == reference.tobytes()
+    assert np.signbit(blocks[1, 3 * sr:3 * sr + 10]).all()
+    assert np.abs(blocks[:, 5 * sr:]).max() > 0.1

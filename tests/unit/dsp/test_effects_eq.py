@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from mixdown.core.errors import ParameterError
-from mixdown.dsp.effects._common import IDENTITY_SOS, smooth_frames
-from mixdown.dsp.effects.eq import EQ, HighPass, LowPass
+from mixdown.dsp.effects._common import (
+    IDENTITY_SOS,
+    SosFilter,
+    peaking_section,
+    smooth_frames,
+)
+from mixdown.dsp.effects.eq import EQ, HighPass, LowPass, pass_slots
 
 SR = 48_000
 FILTER_DB_TOL = 0.1  # the brief's tolerance; the designs are exact to ~1e-9 dB
@@ -166,3 +171,42 @@ def test_pass_filters_are_block_invariant(stream, cuts):
         whole = stream(cls(cutoff_hz=300.0, slope_db=18), x, events=ev)
         np.testing.assert_array_equal(stream(cls(cutoff_hz=300.0, slope_db=18), x, cuts, ev),
                                       whole)
+
+
+class _NeverResting(SosFilter):
+    def _resting(self, x: np.ndarray) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("block", [777, 4000, 48_000])
+def test_silence_after_the_filter_rang_out_is_skipped_with_the_same_bits(block: int) -> None:
+    # Audio, 8 s of digital silence (the cascade rings out below REST_STATE, is set to 0 and
+    # stops computing), then audio again: the same samples as a cascade that never rests
+    # (zeros compared by value: a skipped block keeps its zeros' signs).
+    sr = 48_000
+    rng = np.random.default_rng(3)
+    x = np.zeros((2, 10 * sr), np.float32)
+    x[:, :sr] = 0.5 * rng.standard_normal((2, sr))
+    x[:, 9 * sr:] = 0.5 * rng.standard_normal((2, sr))
+    sos = np.vstack([pass_slots("highpass", 30.0, 24, sr),
+                     peaking_section(400.0, -3.0, 1.0, sr)[None],
+                     peaking_section(3000.0, 6.0, 8.0, sr)[None]])
+
+    def run(cls: type[SosFilter]) -> tuple[np.ndarray, int]:
+        f = cls(sos.shape[0], 2)
+        f.set(sos, 0)
+        out = x.copy()
+        rested = 0
+        for a in range(0, out.shape[1], block):
+            seg = np.ascontiguousarray(out[:, a:a + block])
+            f.process(seg)
+            out[:, a:a + block] = seg
+            rested += int(not f.z.any())
+        return out, rested
+
+    reference, never = run(_NeverResting)
+    got, rested = run(SosFilter)
+    assert never == 0 and rested >= (2 * sr) // block  # at rest for seconds of the silence
+    np.testing.assert_array_equal(got, reference)
+    assert got[:, 9 * sr:].tobytes() == reference[:, 9 * sr:].tobytes()  # not even a sign
+    assert np.abs(got[:, 9 * sr:]).max() > 0.1

@@ -83,3 +83,16 @@ def test_changes_within_sees_held_values_between_steps() -> None:
     for a, b in ((0, 999), (1000, 4000), (3000, 9000)):
         v = c.values_at(np.arange(a, b, dtype=np.float64))
         assert np.array_equal(v, np.full(b - a, c.values_at(np.array([float(a)]))[0]))
+
+
+@pytest.mark.parametrize("start", [0, 47_000, 95_000, 400_000])
+def test_values_over_a_block_are_the_bits_of_values_at(start: int) -> None:
+    # linear segments, a step (two points at one frame) and holds at both ends
+    c = Curve((48_000.0, 96_000.5, 96_000.5, 200_000.25, 300_000.0),
+              (-30.0, -4.0, -12.0, -12.0, 3.0), (0.0,) * 5)
+    frames = 150_000
+    want = c.values_at(np.arange(start, start + frames, dtype=np.float64))
+    assert c.values_over(start, frames).tobytes() == want.tobytes()
+    curved = Curve((0.0, 96_000.0), (-30.0, 0.0), (0.5, 0.0))  # the numpy path
+    want = curved.values_at(np.arange(start, start + 1000, dtype=np.float64))
+    assert curved.values_over(start, 1000).tobytes() == want.tobytes()

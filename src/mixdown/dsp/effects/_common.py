@@ -34,6 +34,10 @@ a curve sampled on the grid is followed as connected linear segments."""
 IDENTITY_SOS = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
 """A second-order section that passes its input unchanged."""
 
+REST_STATE = 1e-150
+"""A biquad cascade whose state is below this (float64) has rung out: on digital silence
+it is set to 0 and stops computing (:meth:`SosFilter.process`)."""
+
 
 def smooth_frames(sample_rate: int) -> int:
     """The glide length in frames at ``sample_rate`` (at least one frame)."""
@@ -481,13 +485,14 @@ class SosFilter:
         # coefficients (now and, while gliding, at the start) and an all-zero state.
         # The result changes only with set/reset, at the end of a glide, or when an
         # identity slot's state rings out to 0 (_watch): process() re-runs it then only.
-        ident_coef = np.all(self.sos1 == IDENTITY_SOS, axis=1)
+        # (ndarray methods, not the np.* wrappers: this runs at every automation step)
+        ident_coef = (self.sos1 == IDENTITY_SOS).all(1)
         if self.pos < self.length:
-            ident_coef &= np.all(self.sos0 == IDENTITY_SOS, axis=1)
-        ident = ident_coef & ~np.any(self.z != 0.0, axis=(1, 2))
-        self._active = np.flatnonzero(~ident)
+            ident_coef &= (self.sos0 == IDENTITY_SOS).all(1)
+        ident = ident_coef & ~(self.z != 0.0).any(axis=(1, 2))
+        self._active = (~ident).nonzero()[0]
         self._all = self._active.size == self.sos1.shape[0]
-        self._watch = bool(np.any(ident_coef & ~ident))
+        self._watch = bool((ident_coef & ~ident).any())
 
     def current(self) -> NDArray[np.float64]:
         """Coefficients applied at the last processed frame."""
@@ -513,6 +518,22 @@ class SosFilter:
         self.pos = self.length = 0
         self._refresh()
 
+    def _resting(self, x: AudioArray) -> bool:
+        """True for digital silence into a cascade that has rung out (every state value
+        below :data:`REST_STATE`): the state is set to exactly 0 and the block is left as
+        it is. Filtering it would give zeros too (a zero's sign aside), and a state that
+        small cannot change a single bit of what later audio makes (it lies hundreds of
+        orders below half an ulp of any product of a coefficient and a float32 sample)."""
+        z = self.z
+        if z.size and (z.max() >= REST_STATE or z.min() <= -REST_STATE):
+            return False
+        if x.any():
+            return False
+        if z.any():
+            z[:] = 0.0
+            self._refresh()
+        return True
+
     @property
     def is_identity(self) -> bool:
         """True when every slot passes its input unchanged."""
@@ -525,6 +546,8 @@ class SosFilter:
         gliding = self.pos < self.length
         if act.size == 0:
             self.pos = min(self.pos + n, self.length)
+            return
+        if not gliding and self._resting(x):
             return
         if not gliding and x.shape[0] == 2:
             if self._buf.shape[1] < n:

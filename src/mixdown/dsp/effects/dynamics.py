@@ -444,15 +444,24 @@ class Compressor(_KeyedDynamics):
         elif name == "sidechain_highpass_hz" and self._sc_filter is not None:
             self._sc_filter.set(self._sc_design(), self._glide_frames)
 
+    def _at_rest(self, block: AudioArray, key: AudioArray) -> bool:
+        """True for digital silence into a compressor at rest (detector and envelopes
+        exactly 0): the kernel would leave its state at 0 and write each sample times a
+        positive make-up gain, i.e. the same zero, sign included, so it can be skipped."""
+        return key is block and not self._state.any() and not block.any()
+
     def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
         p = self._p
         sr = self.sample_rate
         key = self._key_for(block, sidechain, p["sidechain_highpass_hz"])
+        m = self._makeup
+        n = block.shape[1]
+        if self._at_rest(block, key):
+            m.advance(n)  # nothing else to do: only the make-up glide moves on
+            return block
         thr = p["threshold_db"]
         knee = p["knee_db"]
         knee_lo_pow = 10.0 ** ((thr - knee / 2.0) / 10.0)
-        m = self._makeup
-        n = block.shape[1]
         if self._work.shape[1] < n:
             self._work = np.zeros((2, max(n, self.max_block_frames)))
         _compressor_kernel(
@@ -503,6 +512,12 @@ class Gate(_KeyedDynamics):
 
     def _reset(self) -> None:
         self._state[:] = 0.0
+
+    def _at_rest(self, block: AudioArray, key: AudioArray) -> bool:
+        """True for digital silence into a compressor at rest (detector and envelopes
+        exactly 0): the kernel would leave its state at 0 and write each sample times a
+        positive make-up gain, i.e. the same zero, sign included, so it can be skipped."""
+        return key is block and not self._state.any() and not block.any()
 
     def _process(self, block: AudioArray, sidechain: AudioArray | None) -> AudioArray:
         p = self._p

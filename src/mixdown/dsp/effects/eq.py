@@ -37,6 +37,7 @@ SLOPES_DB = (6, 12, 18, 24, 36, 48)
 """Allowed pass-filter slopes in dB/octave (Butterworth order = slope / 6)."""
 
 _PASS_SLOTS = 4  # sections for a 48 dB/oct (8th-order) filter
+_IDENTITY_PASS = np.tile(IDENTITY_SOS, (_PASS_SLOTS, 1))
 
 
 def check_slope(device: str, name: str, slope_db: int) -> None:
@@ -51,7 +52,7 @@ def check_slope(device: str, name: str, slope_db: int) -> None:
 def pass_slots(kind: str, cutoff_hz: float, slope_db: int,
                sample_rate: int) -> NDArray[np.float64]:
     """A Butterworth pass filter as 4 SOS slots (unused slots are identity; 0 Hz = off)."""
-    out = np.tile(IDENTITY_SOS, (_PASS_SLOTS, 1))
+    out = _IDENTITY_PASS.copy()
     if cutoff_hz > 0:
         for i, row in enumerate(butterworth_sections(kind, cutoff_hz, slope_db // 6,
                                                      sample_rate)):
