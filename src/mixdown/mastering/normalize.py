@@ -390,7 +390,8 @@ def run_master_plan(
     tick()
     if spill_dir is None and isinstance(output, str | Path):
         spill_dir = Path(output).parent
-    kept = SpillBuffer(ch, folder=spill_dir) if sink_factory is not None else None
+    kept = (SpillBuffer(ch, folder=spill_dir, max_file_bytes=KEPT_PASS_MAX_BYTES)
+            if sink_factory is not None else None)
     try:
         passes = _Passes(plan, blocks, sr, ch, tick, kept)
         loop = _GainLoop(plan, input_lufs, passes, sink_factory, analyzer, analyzer_factory)
@@ -431,6 +432,11 @@ def _measure_input(source: Any, blocks: BlockSource, sr: int, ch: int, name: str
     return float(input_lufs), float(input_tp), frames
 
 
+KEPT_PASS_MAX_BYTES = 2 * 1024**3
+"""Most a pass's kept output may take on disk (bytes; 2 GiB: 93 minutes of 48 kHz stereo).
+A longer master is limited once more for the writing instead (as much disk as before)."""
+
+
 class _Passes:
     """Runs one gain + limiter pass over the source, measuring it and keeping its output
     (in ``keep``) for :meth:`write`."""
@@ -468,6 +474,33 @@ class _Passes:
                 consumer.put(out.copy())
         self.tick()
         return lm.integrated_lufs(), lim.max_gain_reduction_db
+
+    @property
+    def kept(self) -> bool:
+        """Whether the last pass's output was kept (else :meth:`rerun` writes it)."""
+        return self.keep is not None and not self.keep.overflowed
+
+    def rerun(self, gain_db: float, sink: BlockSink, analyzer: Any | None) -> float:
+        """Run the pass at ``gain_db`` again, writing it to ``sink`` (watched by
+        ``analyzer``); returns its true peak (dBTP)."""
+        sr, ch = self.sr, self.ch
+        lim = self.plan.limiter()
+        lim.prepare(sr, ch, 65_536)
+        g = np.float32(db_to_gain(gain_db))
+        tpm = analyzer.true_peak if _shares_meters(analyzer) else TruePeakMeter(sr, ch)
+
+        def consume(out: np.ndarray) -> None:
+            sink.write(out)
+            if analyzer is not None:
+                analyzer.push(out)
+            if analyzer is None or tpm is not analyzer.true_peak:
+                tpm.push(out)
+
+        with Consumer(consume) as consumer:
+            for out in limit_stream(lim, (b * g for b in self.blocks())):
+                consumer.put(out.copy())
+        self.tick()
+        return tpm.true_peak_dbtp()
 
     def write(self, sink: BlockSink, analyzer: Any | None, watched: bool) -> float:
         """Write the last pass's output to ``sink``; returns its true peak (dBTP).
@@ -557,11 +590,16 @@ class _GainLoop:
         self.gain, self.out_lufs = self.tried[-1]  # the last measured pass is the one written
         if self.sink_factory is None:
             return
-        watched = self.last_analyzer is not None
-        self.kept_analyzer = self.last_analyzer if watched else self.analyzer
         sink = self.sink_factory()
         try:
-            self.out_tp = self.passes.write(sink, self.kept_analyzer, watched)
+            if self.passes.kept:
+                watched = self.last_analyzer is not None
+                self.kept_analyzer = self.last_analyzer if watched else self.analyzer
+                self.out_tp = self.passes.write(sink, self.kept_analyzer, watched)
+            else:  # too long to keep: limited again, into the sink
+                self.kept_analyzer = (self.analyzer_factory() if self.analyzer_factory
+                                      is not None else self.analyzer)
+                self.out_tp = self.passes.rerun(self.gain, sink, self.kept_analyzer)
         except BaseException:
             sink.abort()
             raise

@@ -41,6 +41,9 @@ class SpillBuffer:
     chunk_frames : int, optional
         Re-cut the stream into blocks of this many frames (the last one shorter); None
         keeps the blocks as pushed.
+    max_file_bytes : int, optional
+        A bound on the temporary file (bytes): a stream that would pass it is dropped and
+        :attr:`overflowed` is set (the caller then streams its source again instead).
 
     Notes
     -----
@@ -49,8 +52,11 @@ class SpillBuffer:
     """
 
     def __init__(self, channels: int, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 folder: str | Path | None = None, chunk_frames: int | None = None) -> None:
+                 folder: str | Path | None = None, chunk_frames: int | None = None,
+                 max_file_bytes: int | None = None) -> None:
         self.channels = int(channels)
+        self.max_file_bytes = max_file_bytes
+        self.overflowed = False
         self.max_bytes = int(max_bytes)
         self.folder = Path(folder) if folder is not None else None
         self.chunk_frames = chunk_frames
@@ -73,11 +79,13 @@ class SpillBuffer:
             raise ValueError(f"block has {block.shape[0]} channels, not {self.channels}")
         n = block.shape[1]
         self.frames += n
+        if self.overflowed:
+            return
         if self.chunk_frames is None:
             self._keep(np.array(block, dtype=np.float32, order="C", copy=copy or None))
             return
         done = 0
-        while done < n:
+        while done < n and not self.overflowed:
             if self._open is None:
                 self._open = np.empty((self.channels, self.chunk_frames), np.float32)
                 self._fill = 0
@@ -92,6 +100,7 @@ class SpillBuffer:
     def clear(self) -> None:
         """Drop everything (the buffer is empty again, its file truncated)."""
         self.frames = 0
+        self.overflowed = False
         self._memory = []
         self._memory_bytes = 0
         self._spilled = []
@@ -119,9 +128,18 @@ class SpillBuffer:
         return sum(self._spilled)
 
     def _keep(self, block: AudioArray) -> None:
+        if self.overflowed:
+            return
         if not self._spilled and self._memory_bytes + block.nbytes <= self.max_bytes:
             self._memory.append(block)
             self._memory_bytes += block.nbytes
+            return
+        if self.max_file_bytes is not None and (
+                4 * self.channels * (self.spilled_frames + block.shape[1])
+                > self.max_file_bytes):
+            frames = self.frames
+            self.clear()
+            self.overflowed, self.frames = True, frames
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close()
@@ -131,6 +149,8 @@ class SpillBuffer:
         self._spilled.append(block.shape[1])
 
     def _replay(self) -> Iterator[AudioArray]:
+        if self.overflowed:
+            raise RuntimeError("the stream passed the buffer's bound and was not kept")
         yield from self._memory
         if self._spilled:
             assert self._file is not None

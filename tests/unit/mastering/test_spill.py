@@ -54,3 +54,44 @@ def test_a_pushed_block_is_copied(tmp_path: Path) -> None:
         np.testing.assert_array_equal(next(buf()), np.ones((2, 10), np.float32))
         with pytest.raises(ValueError, match="channels"):
             buf.push(np.ones((1, 10), np.float32))
+
+
+def test_a_stream_past_the_file_bound_is_dropped(tmp_path: Path) -> None:
+    with SpillBuffer(2, max_bytes=0, folder=tmp_path, max_file_bytes=8 * 5000) as buf:
+        buf.push(np.ones((2, 4000), np.float32))
+        assert not buf.overflowed
+        buf.push(np.ones((2, 4000), np.float32))
+        assert buf.overflowed and buf.frames == 8000
+        with pytest.raises(RuntimeError, match="not kept"):
+            list(buf())
+        buf.clear()
+        buf.push(np.ones((2, 10), np.float32))
+        assert not buf.overflowed and buf.frames == 10
+
+
+@pytest.mark.parametrize("qc", [False, True])
+def test_a_master_too_long_to_keep_is_limited_again_to_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qc: bool) -> None:
+    """Past ``KEPT_PASS_MAX_BYTES`` the kept pass is written by limiting again: the same
+    master, the same QC figures."""
+    from mixdown.analysis.qc import Analyzer
+    from mixdown.mastering import normalize
+    from signals import dense_clipped_loop
+
+    sr = 48_000
+    audio = dense_clipped_loop(6.0, sr) * np.float32(0.3)  # the limiter works, passes vary
+    blocks = [audio[:, i:i + 10_000] for i in range(0, audio.shape[1], 10_000)]
+    results = []
+    for bound, name in ((normalize.KEPT_PASS_MAX_BYTES, "kept.wav"), (1000, "again.wav")):
+        monkeypatch.setattr(normalize, "KEPT_PASS_MAX_BYTES", bound)
+        result = normalize.master_to_target(
+            lambda: iter(blocks), tmp_path / name, target_lufs=-14.0, sample_rate=sr,
+            channels=audio.shape[0],
+            analyzer_factory=(lambda: Analyzer(sr, audio.shape[0])) if qc else None)
+        results.append(result)
+    assert (tmp_path / "kept.wav").read_bytes() == (tmp_path / "again.wav").read_bytes()
+    kept, again = results
+    assert kept.output_true_peak_dbtp == again.output_true_peak_dbtp
+    assert kept.output_lufs == again.output_lufs and kept.passes == again.passes
+    if qc:
+        assert kept.analyzer.result().as_dict() == again.analyzer.result().as_dict()
