@@ -44,6 +44,8 @@ def master_premaster(
     qc: bool = False,
     progress: Callable[[float], None] | None = None,
     premaster_memory_bytes: int = DEFAULT_MAX_BYTES,
+    input_lufs: float | None = None,
+    input_true_peak_dbtp: float | None = None,
 ) -> MasterResult:
     """Master a pre-master mix to ``target`` by measurement into ``output``.
 
@@ -72,12 +74,14 @@ def master_premaster(
         ``premaster`` is a producer.
     premaster_memory_bytes : int
         How much of a streamed pre-master is kept in memory (bytes).
+    input_lufs, input_true_peak_dbtp : float, optional
+        A pre-master file's integrated loudness (LUFS) and true peak (dBTP) when the caller
+        measured them already: saves a pass over the file.
 
     Returns
     -------
     MasterResult
     """
-    input_lufs: float | None = None
     share = 0.0
     source: Path | SpillBuffer = premaster if isinstance(premaster, Path) else SpillBuffer(
         channels, max_bytes=premaster_memory_bytes, folder=workdir, chunk_frames=65_536)
@@ -117,7 +121,8 @@ def master_premaster(
             source, output, target_lufs=target.lufs, ceiling_dbtp=target.ceiling_dbtp,
             sample_rate=sample_rate, channels=channels, fmt=fmt, bit_depth=bit_depth,
             allowance_db=allowance_db, analyzer_factory=factory, input_lufs=input_lufs,
-            input_true_peak_dbtp=math.nan if input_lufs is not None else None,  # not needed
+            input_true_peak_dbtp=(input_true_peak_dbtp if isinstance(source, Path)
+                                  else math.nan),  # not needed for a streamed pre-master
             progress=master_progress, spill_dir=workdir)
     finally:
         if isinstance(source, SpillBuffer):
