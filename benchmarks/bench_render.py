@@ -268,6 +268,16 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - t
 
 
+def _timed_cpu(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + sys) of ``cmd`` in a child process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = _timed(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _spread(times: list[float]) -> dict[str, Any]:
     return {"runs_s": [round(v, 3) for v in times], "median_s": float(np.median(times)),
             "min_s": min(times), "max_s": max(times)}
@@ -316,26 +326,35 @@ def edit_one_track(project: Path, gain_db: float) -> None:
 def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, Any]:
     """The track cache: a render that fills an empty cache, then a re-render after one
     track's EQ changed (that track, the buses it feeds and the master are rendered again;
-    every other track is read back). The last re-render is checked byte for byte against a
-    clean render of the same edit."""
-    nodes = project / ".mixdown" / "nodes"
-    filling, edited = [], []
+    every other track is read back), then one with nothing changed (the render cache copies
+    the last output). The edited re-render is checked byte for byte against a clean render
+    of the same edit. Wall and CPU (user + sys) seconds."""
+    nodes = project / ".mixdown"
+    rows: dict[str, list[tuple[float, float]]] = {"filling": [], "edited": [], "unchanged": []}
     cached_cmd = [c for c in md_cmd if c != "--no-cache"]
     for run_k in range(RUNS):
         shutil.rmtree(nodes, ignore_errors=True)
         edit_one_track(project, -1.0)
-        filling.append(_timed(cached_cmd))
+        rows["filling"].append(_timed_cpu(cached_cmd))
         edit_one_track(project, -1.5 - 0.5 * run_k)
-        edited.append(_timed(cached_cmd))
+        rows["edited"].append(_timed_cpu(cached_cmd))
+        edited = out.read_bytes()
+        rows["unchanged"].append(_timed_cpu(cached_cmd))
+        unchanged_identical = out.read_bytes() == edited
     clean = out.with_name("clean-" + out.name)
     _timed([*cached_cmd[:-1], str(clean), "--no-cache"])
-    identical = out.read_bytes() == clean.read_bytes()
+    identical = edited == clean.read_bytes()
     clean.unlink()
     clean.with_name(clean.name + ".qc.json").unlink(missing_ok=True)
     shutil.rmtree(nodes, ignore_errors=True)
     edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
-    return {"filling_empty_cache": _spread(filling), "after_one_track_edit": _spread(edited),
-            "identical_to_clean_render": identical}
+    result: dict[str, Any] = {}
+    for name, label in (("filling", "filling_empty_cache"), ("edited", "after_one_track_edit"),
+                        ("unchanged", "unchanged_rerender")):
+        result[label] = _spread([w for w, _ in rows[name]])
+        result[label]["cpu"] = _spread([c for _, c in rows[name]])
+    result["identical_to_clean_render"] = identical and unchanged_identical
+    return result
 
 
 def run(workdir: Path) -> dict[str, Any]:
@@ -361,11 +380,14 @@ def run(workdir: Path) -> dict[str, Any]:
     md_cmd = [mixdown_bin, "render", str(project), "--no-cache", "-o", str(md_out)]
     _timed(pb_cmd)  # warm-up, both sides alike
     _timed(md_cmd)
-    pb_times, md_times = [], []
+    pb_times, md_times, md_cpu = [], [], []
     for _ in range(RUNS):
         pb_times.append(_timed(pb_cmd))
-        md_times.append(_timed(md_cmd))
+        wall, cpu = _timed_cpu(md_cmd)
+        md_times.append(wall)
+        md_cpu.append(cpu)
     warm = {"mixdown": _spread(md_times), "pedalboard_2_threads": _spread(pb_times)}
+    warm["mixdown"]["cpu"] = _spread(md_cpu)
     warm["speedup_median"] = warm["pedalboard_2_threads"]["median_s"] / warm["mixdown"][
         "median_s"]
     results["warm"] = warm
@@ -376,8 +398,11 @@ def run(workdir: Path) -> dict[str, Any]:
                                               - cold["warm_median_s"])
     results["cold"] = cold
     inc = incremental_rows(md_cmd, project, md_out)
-    inc["speedup_vs_warm_median"] = (warm["mixdown"]["median_s"]
-                                     / inc["after_one_track_edit"]["median_s"])
+    edited_s = inc["after_one_track_edit"]["median_s"]
+    inc["speedup_vs_warm_median"] = warm["mixdown"]["median_s"] / edited_s
+    inc["speedup_vs_filling_median"] = inc["filling_empty_cache"]["median_s"] / edited_s
+    inc["unchanged_speedup_vs_warm_median"] = (warm["mixdown"]["median_s"]
+                                               / inc["unchanged_rerender"]["median_s"])
     results["incremental"] = inc
     if shutil.which("ffmpeg") is None:
         results["meter"] = {"skipped": "ffmpeg not installed (scripts/apt-packages.txt)"}
@@ -403,7 +428,69 @@ def run(workdir: Path) -> dict[str, Any]:
     first, last = (memory[f"{m:g}min"]["peak_rss_mb"] for m in (MEMORY_MINUTES[0],
                                                                 MEMORY_MINUTES[-1]))
     results["memory_growth_longest_vs_shortest"] = last / first
+    if LONG_HOURS:
+        results["long_file"] = long_file_rows(workdir / "long", LONG_HOURS)
     return results
+
+
+LONG_HOURS = float(os.environ.get("BENCH_LONG_HOURS", "0") or 0)
+"""``BENCH_LONG_HOURS=10``: also measure peak memory of ``master``, ``convert`` and ``render``
+on a file that long (stereo, 48 kHz, 16-bit; written by streaming; slow: opt-in)."""
+
+
+def write_long_file(path: Path, hours: float) -> Path:
+    """A stereo 48 kHz 16-bit WAV of ``hours``, written block by block (never whole)."""
+    import soundfile as sf
+
+    total, block = int(hours * 3600 * SR), 1 << 20
+    rng = np.random.default_rng(1)
+    with sf.SoundFile(str(path), "w", SR, 2, subtype="PCM_16", format="WAV") as f:
+        for pos in range(0, total, block):
+            n = min(block, total - pos)
+            t = (pos + np.arange(n)) / SR
+            env = 0.25 + 0.2 * np.sin(2 * np.pi * t / 37.0)
+            tone = 0.3 * np.sin(2 * np.pi * 110 * t) + 0.1 * np.sin(2 * np.pi * 440 * t + 0.3)
+            x = (env * tone)[:, None] + 0.05 * rng.standard_normal((n, 2))
+            f.write(x.astype(np.float32))
+    return path
+
+
+def long_file_rows(folder: Path, hours: float) -> dict[str, Any]:
+    """Peak memory (and wall time) of master, convert and render on an ``hours``-long file;
+    outputs are 16-bit to spare the disk, and removed after each command."""
+    folder.mkdir(parents=True, exist_ok=True)
+    src = folder / f"long_{hours:g}h.wav"
+    if not src.exists():
+        write_long_file(src, hours)
+    project = folder / "project"
+    (project / "audio").mkdir(parents=True, exist_ok=True)
+    link = project / "audio" / src.name  # inside the project (a symlink would escape it)
+    if not link.exists():
+        os.link(src, link)
+    beats = _beats(hours * 3600.0)
+    (project / "song.toml").write_text(
+        f'[song]\ntitle = "long"\ntempo = {TEMPO}\nsample_rate = {SR}\n'
+        f'length = "{hours * 3600.0}s"\ntail_s = 0.0\n\n[[track]]\nname = "Long"\n'
+        f'clips = [{{ start = 0.0, file = "audio/{src.name}", length = {beats} }}]\n'
+        'devices = [{ type = "eq", highpass_hz = 30.0, highpass_slope_db = 12 }]\n\n'
+        f"[master]\ntarget_lufs = {TARGET_LUFS}\nceiling_dbtp = {CEILING_DBTP}\n")
+    mixdown_bin = str(Path(sys.executable).with_name("mixdown"))
+    out = folder / "out.wav"
+    cmds = {
+        "master": [mixdown_bin, "master", str(src), "--target", str(TARGET_LUFS),
+                   "--bit-depth", "16", "-o", str(out)],
+        "convert": [mixdown_bin, "convert", str(src), "--sample-rate", "44100",
+                    "--bit-depth", "16", "-o", str(out)],
+        "render": [mixdown_bin, "render", str(project), "--no-cache", "--bit-depth", "16",
+                   "-o", str(out)],
+    }
+    rows: dict[str, Any] = {"hours": hours}
+    for name, cmd in cmds.items():
+        wall, rss = _peak_rss_mb(cmd)
+        rows[name] = {"wall_s": wall, "peak_rss_mb": rss}
+        out.unlink(missing_ok=True)
+        out.with_name(out.name + ".qc.json").unlink(missing_ok=True)
+    return rows
 
 
 if __name__ == "__main__":

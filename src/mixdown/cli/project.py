@@ -38,7 +38,8 @@ MasterPartOpt = Annotated[bool, typer.Option(
     "its level there).")]
 NoCacheOpt = Annotated[bool, typer.Option(
     "--no-cache", help="Neither read nor write the project's track cache "
-    "(.mixdown/nodes/; it re-renders only the tracks and buses an edit reaches).")]
+    "(.mixdown/nodes/; it re-renders only the tracks and buses an edit reaches) nor its "
+    "render cache (.mixdown/renders/; a render with nothing changed copies the last output).")]
 BlockFramesOpt = Annotated[int, typer.Option(
     "--block-frames", min=16, max=1 << 20, help="Processing block size (frames).")]
 
@@ -296,7 +297,9 @@ def register(app: typer.Typer) -> None:
         if report.version is not None:
             v = report.version
             typer.echo(f"kept {v.label} of {v.song} in the studio ({v.note or 'no note'})")
-        if report.cache is not None and (report.cache["read"] or report.cache["skipped"]):
+        if report.cache is not None and report.cache.get("output") == "read":
+            typer.echo("cache: nothing changed since the last render; its output was copied")
+        elif report.cache is not None and (report.cache["read"] or report.cache["skipped"]):
             kept = len(report.cache["read"]) + len(report.cache["skipped"])
             typer.echo(f"cache: {kept} tracks and buses unchanged, "
                        f"{len(report.cache['written'])} rendered")

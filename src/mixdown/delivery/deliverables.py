@@ -292,7 +292,7 @@ def _encode(src: Path, in_rate: int, rate: int, channels: int, spec: Deliverable
     ceiling = max(ceiling_dbtp, -30.0)
     if keep_lufs is not None:
         # a re-make: a lower ceiling, and the gain that keeps the loudness (by measurement);
-        # every measuring pass writes a fresh sink, the kept one is moved into place
+        # the sink is made once, for the pass that is kept, and moved into place
         def blocks() -> Iterator[AudioArray]:
             return resampled(iter_blocks(src, BLOCK_FRAMES), in_rate, rate, channels)
 

@@ -162,3 +162,36 @@ def node_keys(project: Project, graph: RenderGraph, asset_id: AssetId) -> list[s
             }, sort_keys=True).encode())
             keys[i] = h.hexdigest()[:40]
     return keys
+
+
+def mix_key(project: Project, graph: RenderGraph, keys: list[str | None], asset_id: AssetId,
+            options: dict[str, Any]) -> str | None:
+    """A key for a whole render's output: every node's key and mix settings, the master's
+    settings and the files its devices read, the graph's wiring and the render ``options``
+    (format, depth, loudness target...). None when a node has no key (a plug-in).
+
+    Two renders with the same mix key write the same bytes, so the second may copy the first
+    one's output (:mod:`mixdown.io.render_cache`) instead of mixing and mastering again.
+    """
+    specs = [*project.tracks, *project.buses]
+    nodes = graph.nodes
+    if not cacheable(project.master) or any(
+            keys[n.index] is None for n in nodes if n.kind != "master"):
+        return None
+    wiring = [{
+        "name": n.name, "kind": n.kind, "key": keys[n.index], "muted": n.muted,
+        "output": n.output, "output_delay": n.output_delay, "latency": n.latency,
+        "input_latency": n.input_latency, "invert": n.invert,
+        "sends": [(s.target, s.pre_fader, s.delay) for s in n.sends],
+    } for n in nodes]
+    h = hashlib.sha256()
+    h.update(json.dumps({
+        "code": code_fingerprint(), "song": project.song.model_dump(mode="json"),
+        "rate": graph.sample_rate, "channels": graph.channels,
+        "span": [graph.start_frame, graph.end_frame], "stop": graph.source_stop,
+        "specs": [s.model_dump(mode="json") for s in specs],
+        "master": project.master.model_dump(mode="json"),
+        "master_assets": [(a, asset_id(a)) for a in sorted(set(_assets(project.master)))],
+        "wiring": wiring, "options": options,
+    }, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:40]

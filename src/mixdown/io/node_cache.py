@@ -1,11 +1,17 @@
 """The track cache on disk: each track's and bus's rendered signal, keyed by a hash of
 everything upstream of it (see :mod:`mixdown.engine.cache`).
 
-A cached signal is a raw float32 file, frames interleaved (``(frames, channels)``), named
-``<key>.c<channels>.f32`` in the project's ``.mixdown/nodes/`` folder. Entries are written
-under a temporary name and renamed only when the whole render succeeded, so a render killed
-half-way leaves no entry that could be read back (its temporary files are swept later).
-The folder is bounded in size: the least recently used entries go first.
+A cached signal is a raw float32 file in pages of :data:`PAGE_FRAMES` frames, each page
+planar (its channel 0 frames, then its channel 1 frames...; the last page shorter), named
+``<key>.c<channels>.f32`` in the project's ``.mixdown/nodes/`` folder. Planar pages let a
+read land straight in the renderer's ``(channels, frames)`` block and a write go out
+without a transposing copy. A different layout comes with different code, hence different
+keys (:func:`mixdown.engine.cache.code_fingerprint`): an older file is never misread.
+
+Entries are written under a temporary name and renamed only when the whole render
+succeeded, so a render killed half-way leaves no entry that could be read back (its
+temporary files are swept later). The folder is bounded in size: the least recently used
+entries go first.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ DEFAULT_MAX_BYTES = 4 * 1024**3
 STALE_TEMP_S = 3600.0
 """Temporary files older than this (seconds) are left by a killed render: swept."""
 
+PAGE_FRAMES = 32_768
+"""Frames per planar page of a cached signal (the renderer's default block)."""
+
 _SUFFIX = ".f32"
 _BYTES = 4  # float32
 
@@ -35,23 +44,34 @@ class CachedSignal:
 
     def __init__(self, path: Path, channels: int, frames: int) -> None:
         self.path, self.channels, self.frames = path, channels, frames
-        self._f: BinaryIO | None = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._fd: int | None = os.open(path, os.O_RDONLY)
 
     def read(self, pos: int, n: int) -> AudioArray:
         """Frames ``[pos, pos+n)`` as float32 ``(channels, n)``; zeros past the end."""
-        out = np.zeros((self.channels, n), np.float32)
         avail = max(0, min(n, self.frames - pos))
-        if avail and self._f is not None:
-            self._f.seek(pos * self.channels * _BYTES)
-            data = np.frombuffer(self._f.read(avail * self.channels * _BYTES), np.float32)
-            out[:, :avail] = data.reshape(avail, self.channels).T
+        out = (np.empty if avail == n else np.zeros)((self.channels, n), np.float32)
+        if self._fd is None:
+            return out
+        ch, frames = self.channels, self.frames
+        a = pos
+        while a < pos + avail:
+            page = a // PAGE_FRAMES
+            first = page * PAGE_FRAMES
+            length = min(PAGE_FRAMES, frames - first)  # the last page is shorter
+            b = min(pos + avail, first + length)
+            for c in range(ch):
+                offset = (first * ch + c * length + (a - first)) * _BYTES
+                dest = memoryview(out[c, a - pos:b - pos]).cast("B")
+                if os.preadv(self._fd, [dest], offset) != dest.nbytes:
+                    raise OSError(f"{self.path}: the cached signal ended early")
+            a = b
         return out
 
     def close(self) -> None:
         """Close the file."""
-        if self._f is not None:
-            self._f.close()
-            self._f = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class SignalWriter:
@@ -61,6 +81,8 @@ class SignalWriter:
         self.final, self.channels, self.frames = final, channels, 0
         self.temp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{id(self):x}")
         self._f: BinaryIO | None = open(self.temp, "wb")  # noqa: SIM115 - closed by commit/abort
+        self._page = np.empty((channels, PAGE_FRAMES), np.float32)
+        self._fill = 0
 
     def write(self, block: AudioArray) -> None:
         """Append a float32 ``(channels, frames)`` block."""
@@ -69,13 +91,26 @@ class SignalWriter:
         if block.shape[0] != self.channels:  # not the shape this entry promises: no entry
             self.abort()
             return
-        self._f.write(np.ascontiguousarray(block.T, dtype=np.float32).tobytes())
-        self.frames += block.shape[1]
+        n = block.shape[1]
+        done = 0
+        while done < n:
+            take = min(n - done, PAGE_FRAMES - self._fill)
+            self._page[:, self._fill:self._fill + take] = block[:, done:done + take]
+            self._fill += take
+            done += take
+            if self._fill == PAGE_FRAMES:
+                self._f.write(memoryview(self._page).cast("B"))
+                self._fill = 0
+        self.frames += n
 
     def commit(self) -> None:
         """Publish the entry (atomic rename); an aborted writer publishes nothing."""
         if self._f is None:
             return
+        if self._fill:
+            self._f.write(memoryview(np.ascontiguousarray(self._page[:, :self._fill])
+                                     ).cast("B"))
+            self._fill = 0
         self._f.close()
         self._f = None
         os.replace(self.temp, self.final)

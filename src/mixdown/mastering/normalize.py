@@ -37,6 +37,7 @@ from mixdown.dsp.true_peak import SUSTAIN_MS
 from mixdown.io.audio import AudioWriter, audio_info, iter_blocks
 from mixdown.mastering.hint import MasterHint
 from mixdown.mastering.limiter import TruePeakLimiter, check_ceiling, limit_stream
+from mixdown.mastering.spill import SpillBuffer
 
 BlockSource = Callable[[], Iterable[AudioArray]]
 """A callable that returns a fresh iterator over float32 (channels, frames) blocks."""
@@ -251,6 +252,7 @@ def master_to_target(
     sustain_ms: float = SUSTAIN_MS,
     margin_db: float = MASTER_MARGIN_DB,
     hint: MasterHint | None = None,
+    spill_dir: str | Path | None = None,
 ) -> MasterResult:
     """Gain and true-peak-limit a pre-limiter signal to a loudness target, by measurement.
 
@@ -280,7 +282,7 @@ def master_to_target(
     margin_db : float
         The limiter's detector margin below the ceiling, dB, as for :class:`MasterPlan`.
     sample_rate, channels, fmt, bit_depth, dither, dither_seed, analyzer, analyzer_factory,
-    input_lufs, input_true_peak_dbtp, progress, hint
+    input_lufs, input_true_peak_dbtp, progress, hint, spill_dir
         As for :func:`run_master_plan`.
 
     Returns
@@ -305,6 +307,7 @@ def master_to_target(
         bit_depth=bit_depth, dither=dither, dither_seed=dither_seed, analyzer=analyzer,
         analyzer_factory=analyzer_factory, input_lufs=input_lufs,
         input_true_peak_dbtp=input_true_peak_dbtp, progress=progress, hint=hint,
+        spill_dir=spill_dir,
     )
 
 
@@ -325,13 +328,15 @@ def run_master_plan(
     input_true_peak_dbtp: float | None = None,
     progress: Callable[[float], None] | None = None,
     hint: MasterHint | None = None,
+    spill_dir: str | Path | None = None,
 ) -> MasterResult:
     """Master ``source`` to ``plan``: measure, then gain + limiter passes until on target.
 
-    Each pass after the first also writes the master tentatively; the pass that lands
-    within ``plan.tolerance_lu`` (or at the allowance) is the one kept, so usually no
-    extra writing pass is needed. With a ``hint`` the first pass is at the hinted gain
-    and writes too: a re-render that lands where the last master did takes one pass.
+    Each pass keeps its output (a :class:`~mixdown.mastering.spill.SpillBuffer`: in
+    memory up to a bound, then in a temporary file); the pass that lands within
+    ``plan.tolerance_lu`` (or at the allowance) is written out from there, so the
+    limiter never runs again for the writing. With a ``hint`` the first pass is at the
+    hinted gain: a re-render that lands where the last master did takes one pass.
 
     Parameters
     ----------
@@ -361,6 +366,9 @@ def run_master_plan(
         The gain a previous master of the same song kept (:mod:`mixdown.mastering.hint`):
         the first pass is at ``hint.gain_for(input_lufs)``. A hint for another target or
         ceiling, or a non-finite one, is not used.
+    spill_dir : Path, optional
+        Where a pass's output that does not fit in memory is kept (an anonymous temporary
+        file); default: the output file's folder, else the system's temporary folder.
 
     Returns
     -------
@@ -380,12 +388,19 @@ def run_master_plan(
     input_lufs, input_tp, frames = _measure_input(
         source, blocks, sr, ch, name, input_lufs, input_true_peak_dbtp)
     tick()
-    passes = _Passes(plan, blocks, sr, ch, tick)
-    loop = _GainLoop(plan, input_lufs, passes, sink_factory, analyzer, analyzer_factory)
-    if hint is not None and hint.fits(plan.target_lufs, plan.ceiling_dbtp):
-        loop.gain = hint.gain_for(input_lufs)
-        loop.hinted = True
-    loop.run()
+    if spill_dir is None and isinstance(output, str | Path):
+        spill_dir = Path(output).parent
+    kept = (SpillBuffer(ch, folder=spill_dir, max_file_bytes=KEPT_PASS_MAX_BYTES)
+            if sink_factory is not None else None)
+    try:
+        passes = _Passes(plan, blocks, sr, ch, tick, kept)
+        loop = _GainLoop(plan, input_lufs, passes, sink_factory, analyzer, analyzer_factory)
+        if hint is not None and hint.fits(plan.target_lufs, plan.ceiling_dbtp):
+            loop.gain = hint.gain_for(input_lufs)
+        loop.run()
+    finally:
+        if kept is not None:
+            kept.close()
     return loop.result(input_lufs, input_tp, frames, sr, ch)
 
 
@@ -417,45 +432,103 @@ def _measure_input(source: Any, blocks: BlockSource, sr: int, ch: int, name: str
     return float(input_lufs), float(input_tp), frames
 
 
+KEPT_PASS_MAX_BYTES = 2 * 1024**3
+"""Most a pass's kept output may take on disk (bytes; 2 GiB: 93 minutes of 48 kHz stereo).
+A longer master is limited once more for the writing instead (as much disk as before)."""
+
+
 class _Passes:
-    """Runs one gain + limiter pass over the source, measuring (and maybe writing) it."""
+    """Runs one gain + limiter pass over the source, measuring it and keeping its output
+    (in ``keep``) for :meth:`write`."""
 
     def __init__(self, plan: MasterPlan, blocks: BlockSource, sr: int, ch: int,
-                 tick: Callable[[], None]) -> None:
+                 tick: Callable[[], None], keep: SpillBuffer | None) -> None:
         self.plan, self.blocks, self.sr, self.ch, self.tick = plan, blocks, sr, ch, tick
+        self.keep = keep
 
-    def run(self, gain_db: float, sink: BlockSink | None = None,
-            sink_analyzer: Any | None = None) -> tuple[float, float, float]:
-        """(integrated LUFS, largest peak gain reduction dB, true peak dBTP or nan)."""
+    def run(self, gain_db: float, analyzer: Any | None = None) -> tuple[float, float]:
+        """(integrated LUFS, largest peak gain reduction dB) of a pass at ``gain_db``; a QC
+        ``analyzer`` watches it (and measures its loudness)."""
         sr, ch = self.sr, self.ch
         lim = self.plan.limiter()
         lim.prepare(sr, ch, 65_536)
         g = np.float32(db_to_gain(gain_db))
-        # A QC analyzer already meters loudness and true peak: read them from it rather
-        # than measuring the same signal twice.
-        shared = (sink_analyzer is not None and hasattr(sink_analyzer, "loudness")
-                  and hasattr(sink_analyzer, "true_peak"))
-        lm = sink_analyzer.loudness if shared else LoudnessMeter(sr, ch)
-        tpm = (sink_analyzer.true_peak if shared
-               else TruePeakMeter(sr, ch) if sink is not None else None)
+        # A QC analyzer already meters loudness: read it from there rather than measuring
+        # the same signal twice.
+        lm = analyzer.loudness if _shares_meters(analyzer) else LoudnessMeter(sr, ch)
+        keep = self.keep
+        if keep is not None:
+            keep.clear()
 
         def consume(out: np.ndarray) -> None:
-            if sink is not None:
-                sink.write(out)
-            if sink_analyzer is not None:
-                sink_analyzer.push(out)
-            if not shared:
+            if keep is not None:
+                keep.push(out, copy=False)
+            if analyzer is not None:
+                analyzer.push(out)
+            if analyzer is None or lm is not analyzer.loudness:
                 lm.push(out)
-                if tpm is not None:
-                    tpm.push(out)
 
-        # The limiter runs here while a second thread measures and writes its output.
+        # The limiter runs here while a second thread measures and keeps its output.
         with Consumer(consume) as consumer:
             for out in limit_stream(lim, (b * g for b in self.blocks())):
                 consumer.put(out.copy())
         self.tick()
-        peak = tpm.true_peak_dbtp() if tpm is not None else math.nan
-        return lm.integrated_lufs(), lim.max_gain_reduction_db, peak
+        return lm.integrated_lufs(), lim.max_gain_reduction_db
+
+    @property
+    def kept(self) -> bool:
+        """Whether the last pass's output was kept (else :meth:`rerun` writes it)."""
+        return self.keep is not None and not self.keep.overflowed
+
+    def rerun(self, gain_db: float, sink: BlockSink, analyzer: Any | None) -> float:
+        """Run the pass at ``gain_db`` again, writing it to ``sink`` (watched by
+        ``analyzer``); returns its true peak (dBTP)."""
+        sr, ch = self.sr, self.ch
+        lim = self.plan.limiter()
+        lim.prepare(sr, ch, 65_536)
+        g = np.float32(db_to_gain(gain_db))
+        tpm = analyzer.true_peak if _shares_meters(analyzer) else TruePeakMeter(sr, ch)
+
+        def consume(out: np.ndarray) -> None:
+            sink.write(out)
+            if analyzer is not None:
+                analyzer.push(out)
+            if analyzer is None or tpm is not analyzer.true_peak:
+                tpm.push(out)
+
+        with Consumer(consume) as consumer:
+            for out in limit_stream(lim, (b * g for b in self.blocks())):
+                consumer.put(out.copy())
+        self.tick()
+        return tpm.true_peak_dbtp()
+
+    def write(self, sink: BlockSink, analyzer: Any | None, watched: bool) -> float:
+        """Write the last pass's output to ``sink``; returns its true peak (dBTP).
+
+        ``analyzer`` gets the blocks unless it ``watched`` the pass already.
+        """
+        assert self.keep is not None
+        tpm = (analyzer.true_peak if _shares_meters(analyzer)
+               else TruePeakMeter(self.sr, self.ch))
+
+        def measure(out: np.ndarray) -> None:
+            if analyzer is not None and not watched:
+                analyzer.push(out)
+            if analyzer is None or tpm is not analyzer.true_peak:
+                tpm.push(out)
+
+        with Consumer(measure) as consumer:
+            for out in self.keep():
+                sink.write(out)
+                if not watched or tpm is not getattr(analyzer, "true_peak", None):
+                    consumer.put(out)
+        return tpm.true_peak_dbtp()
+
+
+def _shares_meters(analyzer: Any | None) -> bool:
+    """Whether ``analyzer`` meters loudness and true peak itself (a QC analyzer)."""
+    return (analyzer is not None and hasattr(analyzer, "loudness")
+            and hasattr(analyzer, "true_peak"))
 
 
 class _GainLoop:
@@ -470,32 +543,16 @@ class _GainLoop:
         self.analyzer = analyzer
         self.analyzer_factory = analyzer_factory
         self.gain = plan.target_lufs - input_lufs
-        self.hinted = False  # the first gain comes from a hint: its pass writes too
         self.tried: list[tuple[float, float]] = []
         self.capped = False
         self.gr = math.nan
         self.out_tp = math.nan
         self.kept_analyzer: Any = None
-        # the tentatively written pass: sink, analyzer, (LUFS, reduction dB, true peak)
-        self.kept: tuple[BlockSink, Any, float, float, float] | None = None
-
-    def new_analyzer(self) -> Any | None:
-        if self.analyzer_factory is not None:
-            return self.analyzer_factory()
-        return self.analyzer
-
-    def discard(self) -> None:
-        if self.kept is not None:
-            self.kept[0].abort()
-            self.kept = None
+        self.last_analyzer: Any = None  # the factory's analyzer that watched the last pass
 
     def run(self) -> None:
         """Measuring passes until within tolerance, capped, or out of passes; then write."""
-        try:
-            self._search()
-        except BaseException:
-            self.discard()
-            raise
+        self._search()
         self._finish()
 
     def _search(self) -> None:
@@ -503,30 +560,15 @@ class _GainLoop:
         target = plan.target_lufs
         threshold_db = plan.threshold_dbtp
         gain_cap = math.inf  # the gain at which peak reduction equals the allowance
-        speculative = self.analyzer is None or self.analyzer_factory is not None
         gain = self.gain
         for _ in range(int(plan.max_passes)):
             gain = min(gain, gain_cap)
-            self.discard()
-            # Each measuring pass also writes the master, tentatively: when it is the
-            # pass that is kept, no final pass is needed. A plain ``analyzer`` (no
-            # factory) can only watch one pass, so it waits for the final one.
-            # The first pass only measures: a limiter that bites makes it miss the target,
-            # and writing (and analysing) a master that is thrown away costs more than
-            # a second, writing pass at the same gain when it does not. A hinted first
-            # pass is likely on target, so it writes.
-            sink = (self.sink_factory() if speculative and self.sink_factory is not None
-                    and (self.tried or self.hinted) else None)
-            an = (self.new_analyzer() if (sink is not None and self.analyzer_factory
-                                          is not None) else None)
-            try:
-                out_lufs, gr, peak = self.passes.run(gain, sink, an)
-            except BaseException:
-                if sink is not None:
-                    sink.abort()
-                raise
-            if sink is not None:
-                self.kept = (sink, an, out_lufs, gr, peak)
+            # With a factory, each pass gets its own QC analyzer (on the second thread,
+            # beside the limiter): the pass that is kept was analysed already.
+            an = (self.analyzer_factory() if self.analyzer_factory is not None
+                  and self.sink_factory is not None else None)
+            out_lufs, gr = self.passes.run(gain, an)
+            self.last_analyzer = an
             self.gr = gr
             self.tried.append((gain, out_lufs))
             if gr > 0.0:
@@ -544,23 +586,24 @@ class _GainLoop:
             gain = _next_gain(self.tried, target)
 
     def _finish(self) -> None:
-        """Close the kept pass, or write a final one at the last measured gain."""
-        self.gain, out_lufs = self.tried[-1]  # the last measured pass is the one written
-        if self.kept is not None:  # the last measuring pass wrote the master already
-            sink, self.kept_analyzer, out_lufs, self.gr, self.out_tp = self.kept
-            self.kept = None
-            sink.close()
-        elif self.sink_factory is not None:
-            sink = self.sink_factory()
-            self.kept_analyzer = self.new_analyzer()
-            try:
-                out_lufs, self.gr, self.out_tp = self.passes.run(self.gain, sink,
-                                                                 self.kept_analyzer)
-            except BaseException:
-                sink.abort()
-                raise
-            sink.close()
-        self.out_lufs = out_lufs
+        """Write the last measured pass (kept by the passes: never limited again)."""
+        self.gain, self.out_lufs = self.tried[-1]  # the last measured pass is the one written
+        if self.sink_factory is None:
+            return
+        sink = self.sink_factory()
+        try:
+            if self.passes.kept:
+                watched = self.last_analyzer is not None
+                self.kept_analyzer = self.last_analyzer if watched else self.analyzer
+                self.out_tp = self.passes.write(sink, self.kept_analyzer, watched)
+            else:  # too long to keep: limited again, into the sink
+                self.kept_analyzer = (self.analyzer_factory() if self.analyzer_factory
+                                      is not None else self.analyzer)
+                self.out_tp = self.passes.rerun(self.gain, sink, self.kept_analyzer)
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
 
     def result(self, input_lufs: float, input_tp: float, frames: int, sr: int,
                ch: int) -> MasterResult:
@@ -597,7 +640,10 @@ class _GainLoop:
 
 
 def _source_frames(source: Any, blocks: Callable[[], Any]) -> int:
-    """Frames in the source: from the header for a file, by counting for a callable."""
+    """Frames in the source: from the header for a file, its ``frames`` for a buffer, by
+    counting for a callable."""
+    if isinstance(source, SpillBuffer):
+        return source.frames
     if isinstance(source, str | Path):
         from mixdown.io.audio import audio_info
 

@@ -302,11 +302,14 @@ def master_file(
                     push(block)
 
         master_out = work / "master.wav" if lossy else dst
+        # the input's QC figures are the mix's when there is no chain: no second pass
+        measured = {"input_lufs": input_qc.integrated_lufs,
+                    "input_true_peak_dbtp": input_qc.true_peak_dbtp} if spec.is_identity else {}
         result = master_premaster(premaster, master_out,
                                   target=LoudnessTarget(target_lufs, ceiling), workdir=work,
                                   sample_rate=info.sample_rate, channels=info.channels,
                                   bit_depth=32 if lossy else depth, allowance_db=allowance_db,
-                                  progress=progress)
+                                  progress=progress, **measured)
         kept, notes = split_notes(result.warnings)
         warnings = list(kept)
         if lossy:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.core.audio import AudioArray
-from mixdown.io.audio import AudioWriter
 from mixdown.mastering.normalize import DEFAULT_ALLOWANCE_DB, MasterResult, master_to_target
+from mixdown.mastering.spill import DEFAULT_MAX_BYTES, SpillBuffer
 
 Push = Callable[[AudioArray], None]
 Producer = Callable[[Push], None]
@@ -43,20 +43,24 @@ def master_premaster(
     allowance_db: float = DEFAULT_ALLOWANCE_DB,
     qc: bool = False,
     progress: Callable[[float], None] | None = None,
+    premaster_memory_bytes: int = DEFAULT_MAX_BYTES,
+    input_lufs: float | None = None,
+    input_true_peak_dbtp: float | None = None,
 ) -> MasterResult:
     """Master a pre-master mix to ``target`` by measurement into ``output``.
 
     Parameters
     ----------
     premaster : Path or callable
-        A pre-master file, or a producer that streams it (it is then written to a float file
-        in ``workdir`` while its loudness is measured).
+        A pre-master file, or a producer that streams it (its loudness is measured while it
+        streams, and it is kept for the limiter passes: in memory up to
+        ``premaster_memory_bytes``, the rest in a temporary float file in ``workdir``).
     output : Path
         The master (written atomically).
     target : LoudnessTarget
         LUFS and dBTP.
     workdir : Path
-        A temporary folder for the pre-master file.
+        A temporary folder (what does not fit in memory goes there).
     sample_rate, channels : int
         Of the pre-master (Hz, channel count).
     fmt, bit_depth : optional
@@ -68,26 +72,38 @@ def master_premaster(
     progress : callable, optional
         Called with the fraction done (0..1): the pre-master stream is the first half when
         ``premaster`` is a producer.
+    premaster_memory_bytes : int
+        How much of a streamed pre-master is kept in memory (bytes).
+    input_lufs, input_true_peak_dbtp : float, optional
+        A pre-master file's integrated loudness (LUFS) and true peak (dBTP) when the caller
+        measured them already: saves a pass over the file.
 
     Returns
     -------
     MasterResult
     """
-    input_lufs: float | None = None
     share = 0.0
-    if not isinstance(premaster, Path):
+    source: Path | SpillBuffer = premaster if isinstance(premaster, Path) else SpillBuffer(
+        channels, max_bytes=premaster_memory_bytes, folder=workdir, chunk_frames=65_536)
+    if isinstance(source, SpillBuffer):
         from mixdown.analysis.loudness import LoudnessMeter
 
-        pre = workdir / "premaster.wav"
+        # The pre-master is measured while it streams in and kept for the limiter passes:
+        # in memory up to a bound, the rest in a temporary float file in ``workdir``.
         meter = LoudnessMeter(sample_rate, channels)
-        with AudioWriter(pre, sample_rate, channels, bit_depth=32) as w:
-            def push(block: AudioArray) -> None:
-                w.write(block)
-                meter.push(block)
+        buffer = source
 
-            premaster(push)
+        def push(block: AudioArray) -> None:
+            buffer.push(block)
+            meter.push(block)
+
+        try:
+            premaster(push)  # type: ignore[operator]
+        except BaseException:
+            buffer.close()
+            raise
         input_lufs = meter.integrated_lufs()
-        premaster, share = pre, 0.5
+        share = 0.5
 
     def master_progress(fraction: float) -> None:
         if progress is not None:
@@ -100,12 +116,17 @@ def master_premaster(
         def factory() -> Any:
             return Analyzer(sample_rate, channels)
 
-    return master_to_target(
-        premaster, output, target_lufs=target.lufs, ceiling_dbtp=target.ceiling_dbtp,
-        fmt=fmt, bit_depth=bit_depth, allowance_db=allowance_db, analyzer_factory=factory,
-        input_lufs=input_lufs,
-        input_true_peak_dbtp=math.nan if input_lufs is not None else None,  # not needed
-        progress=master_progress)
+    try:
+        return master_to_target(
+            source, output, target_lufs=target.lufs, ceiling_dbtp=target.ceiling_dbtp,
+            sample_rate=sample_rate, channels=channels, fmt=fmt, bit_depth=bit_depth,
+            allowance_db=allowance_db, analyzer_factory=factory, input_lufs=input_lufs,
+            input_true_peak_dbtp=(input_true_peak_dbtp if isinstance(source, Path)
+                                  else math.nan),  # not needed for a streamed pre-master
+            progress=master_progress, spill_dir=workdir)
+    finally:
+        if isinstance(source, SpillBuffer):
+            source.close()
 
 
 def split_notes(warnings: tuple[str, ...] | list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

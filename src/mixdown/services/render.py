@@ -77,8 +77,11 @@ class RenderReport:
     master : dict or None
         With a loudness target: what mastering did (:meth:`MasterResult.as_dict`).
     cache : dict or None
-        What the track cache gave (``read``, ``written``, ``skipped``: channel names);
-        None when the render did not use it.
+        What the track cache gave (``read``, ``written``, ``skipped``: channel names) and
+        what the render cache did with the whole output (``output``: ``"read"`` when it was
+        copied from an earlier render with nothing changed upstream, ``"written"`` when it
+        was kept for the next one, None when the render cache does not apply: stems, a
+        part of the song, a plug-in); None when the render did not use the caches.
     version : Version or None
         With ``version=NOTE``: the review version kept from this render
         (:class:`mixdown.services.review.Version`).
@@ -97,7 +100,7 @@ class RenderReport:
     warnings: tuple[str, ...] = ()
     qc_warnings: tuple[str, ...] = ()
     master: dict[str, Any] | None = None
-    cache: dict[str, list[str]] | None = None
+    cache: dict[str, Any] | None = None
     version: Any = None
 
     @property
@@ -350,6 +353,11 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
     frames = span[1] - span[0]
     warnings = list(graph.warnings)
     track_cache = _track_cache(plan.project, plan.root, graph) if plan.cache else {}
+    mix = _mix_key(plan, graph, track_cache)
+    if mix is not None:
+        hit = _cached_render(plan, graph, track_cache, mix, progress)
+        if hit is not None:
+            return hit
     used: list[CacheUse] = []
     with output_folder(out.parent), tempfile.TemporaryDirectory(
             prefix=".mixdown-", dir=out.parent) as tmp:
@@ -396,12 +404,77 @@ def run_render(plan: RenderPlan, *, progress: Progress | None = None) -> RenderR
                 for p in stem_paths:
                     p.replace(new / p.name)
             stem_paths = [stems_folder(out) / p.name for p in stem_paths]
-    return RenderReport(output=out, sample_rate=sr, channels=ch, frames=frames,
-                        format=plan.fmt, bit_depth=plan.bit_depth, stems=tuple(stem_paths),
-                        qc=qc_data, qc_path=qc_path_for(out) if analyzer is not None else None,
-                        summary=summary, warnings=tuple(warnings), qc_warnings=qc_warnings,
-                        master=mastered.as_dict() if mastered is not None else None,
-                        cache=_cache_report(used[0]) if used and track_cache else None)
+    report = RenderReport(output=out, sample_rate=sr, channels=ch, frames=frames,
+                          format=plan.fmt, bit_depth=plan.bit_depth, stems=tuple(stem_paths),
+                          qc=qc_data, qc_path=qc_path_for(out) if analyzer is not None else None,
+                          summary=summary, warnings=tuple(warnings), qc_warnings=qc_warnings,
+                          master=mastered.as_dict() if mastered is not None else None,
+                          cache=(_cache_report(used[0], "written" if mix else None)
+                                 if used and track_cache else None))
+    if mix is not None:
+        _keep_render(plan.root, mix, report)
+    return report
+
+
+def _mix_key(plan: RenderPlan, graph: RenderGraph, track_cache: dict[str, Any]) -> str | None:
+    """The render cache's key for this render (None: not a render the cache keeps: no
+    track cache, stems, a part of the song, a plug-in in the mix)."""
+    if not track_cache or plan.stems is not None or plan.is_part:
+        return None
+    from mixdown.engine.cache import mix_key
+    from mixdown.io.node_cache import asset_identity
+
+    target = plan.target
+    options = {"fmt": plan.fmt, "bit_depth": plan.bit_depth, "qc": plan.qc,
+               "block_frames": plan.spec.block_frames,
+               "target": None if target is None else [target.lufs, target.ceiling_dbtp]}
+    return mix_key(plan.project, graph, track_cache["keys"], asset_identity(plan.root),
+                   options)
+
+
+def _cached_render(plan: RenderPlan, graph: RenderGraph, track_cache: dict[str, Any],
+                   mix: str, progress: Progress | None) -> RenderReport | None:
+    """The output of an earlier render with the same mix key, copied from the render cache
+    (:mod:`mixdown.io.render_cache`), or None when there is none."""
+    from mixdown.io.render_cache import RenderCache
+
+    out = plan.output
+    with output_folder(out.parent), tempfile.TemporaryDirectory(
+            prefix=".mixdown-", dir=out.parent) as tmp:
+        staged = Path(tmp) / f"output{out.suffix}"
+        kept = RenderCache.for_project(plan.root).fetch(mix, staged)
+        if kept is None:
+            return None
+        graph.close()
+        qc_data = kept["qc"]
+        if qc_data:
+            qc_data = {"file": str(out), **qc_data}
+        staged.replace(out)
+        if qc_data:
+            _write_json(qc_path_for(out), qc_data)
+    frames = int(kept["frames"])
+    if progress:
+        progress(frames, frames)
+    names = [n.name for n, k in zip(graph.nodes, track_cache["keys"], strict=True)
+             if k is not None]
+    return RenderReport(output=out, sample_rate=graph.sample_rate, channels=graph.channels,
+                        frames=frames, format=plan.fmt, bit_depth=plan.bit_depth,
+                        qc=qc_data, qc_path=qc_path_for(out) if qc_data else None,
+                        summary=kept["summary"], warnings=tuple(kept["warnings"]),
+                        qc_warnings=tuple(kept["qc_warnings"]), master=kept["master"],
+                        cache={"read": names, "written": [], "skipped": [], "output": "read"})
+
+
+def _keep_render(root: Path, mix: str, report: RenderReport) -> None:
+    """Keep a finished render's output in the render cache, under its mix key."""
+    from mixdown.core.jsonable import to_jsonable
+    from mixdown.io.render_cache import RenderCache
+
+    qc = {k: v for k, v in report.qc.items() if k != "file"}
+    RenderCache.for_project(root).store(mix, report.output, to_jsonable({
+        "frames": report.frames, "qc": qc, "summary": report.summary,
+        "warnings": list(report.warnings), "qc_warnings": list(report.qc_warnings),
+        "master": report.master}))
 
 
 def _track_cache(project: Project, root: Path, graph: RenderGraph) -> dict[str, Any]:
@@ -413,9 +486,9 @@ def _track_cache(project: Project, root: Path, graph: RenderGraph) -> dict[str, 
             "keys": node_keys(project, graph, asset_identity(root))}
 
 
-def _cache_report(use: CacheUse) -> dict[str, list[str]]:
+def _cache_report(use: CacheUse, output: str | None) -> dict[str, Any]:
     return {"read": list(use.read), "written": list(use.written),
-            "skipped": list(use.skipped)}
+            "skipped": list(use.skipped), "output": output}
 
 
 def _stem_sinks(plan: RenderPlan, graph: RenderGraph, folder: Path, span: tuple[int, int]
