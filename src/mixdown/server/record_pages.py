@@ -113,3 +113,35 @@ async def calibrate(request: Request, device: str = "") -> JSONResponse:
     measured, stored = await anyio.to_thread.run_sync(
         lambda: record.calibrate(studio, data, user=who.name, device=device))
     return JSONResponse({**measured.as_dict(), **stored.as_dict()}, status_code=201)
+
+
+@router.get("/songs/{song}/comp", response_class=HTMLResponse)
+def comp_page(request: Request, song: str, track: str = "") -> HTMLResponse:
+    """The comp panel: one lane per take of ``track`` over the bar ruler, the comp on top."""
+    from mixdown.services.history import current_revision, history
+    from mixdown.services.record.comp import comp_state
+
+    who = require(request, "edit", song)
+    folder = _record().song_project(_studio(request), song)
+    state = comp_state(folder, track)
+    return _page(request, "comp.html", who, song=song, state=state,
+                 revision=current_revision(folder), history=history(folder))
+
+
+@router.post("/songs/{song}/record/comp")
+async def save_comp(request: Request, song: str) -> JSONResponse:
+    """Set a track's comp: JSON ``{track, ranges: [{start, end, take}], crossfade_s}``, one
+    undoable step (422 with the checker's message for a bad comp, nothing written)."""
+    from mixdown.server.edit_routes import base_of, edit_body, edit_song
+    from mixdown.services.record.comp import set_comp
+
+    body = await edit_body(request)
+    track, ranges, xf = body.get("track"), body.get("ranges"), body.get("crossfade_s")
+    if not isinstance(track, str) or not isinstance(ranges, list) or not all(
+            isinstance(r, dict) for r in ranges):
+        raise HTTPRefusal("send {track, ranges: [{start, end, take}], crossfade_s}", 422)
+    if xf is not None and (isinstance(xf, bool) or not isinstance(xf, int | float)):
+        raise HTTPRefusal(f"crossfade_s must be a number of seconds, got {xf!r}"[:120], 422)
+    spans = [(r.get("start"), r.get("end"), r.get("take")) for r in ranges]
+    return edit_song(request, song, lambda p: set_comp(p, track, spans, xf),
+                     label=f"comp {track}", base=base_of(request, body))
