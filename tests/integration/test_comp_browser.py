@@ -8,39 +8,30 @@ crossfade, with no click; undo restores song.toml byte for byte. A screenshot go
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from browsers import chromium, screenshot, wait_true
 from comp_songs import BAR, SR, check_switch, make_comp_song
 from mixdown import load
 from mixdown.services.history import history
 from mixdown.services.render import render_audio
 from web_songs import running_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "comp"
 TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _wait(page: Page, expression: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false: {expression}")
-        page.wait_for_timeout(100)
+    wait_true(page, expression, TIMEOUT_MS)
 
 
 def test_comp_two_takes_in_the_page_then_render_and_undo(tmp_path: Path,
@@ -71,8 +62,7 @@ def test_comp_two_takes_in_the_page_then_render_and_undo(tmp_path: Path,
         page.click("#comp-save")
         _wait(page, "document.getElementById('comp').dataset.saved === '1'")
         expect(page.locator("[data-edit-message]")).to_have_text("comp Vox")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "comp-panel.png"), full_page=True)
+        screenshot(page, "comp", "comp-panel")
 
         assert len(history(song).steps) == 1
         text = (song / "song.toml").read_text()

@@ -25,16 +25,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PageError
 
+from browsers import chromium, screenshot
 from mixer_song import make_mixer_song
 from web_songs import running_server
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mixer"
 TIMEOUT_MS = 120_000
 PAD = "[data-strip='track:Pad']"
 KEYS = "[data-strip='track:Keys']"
@@ -42,15 +39,12 @@ KEYS = "[data-strip='track:Keys']"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, "mixer", name)
 
 
 def _wait(page: Page, expression: str) -> None:

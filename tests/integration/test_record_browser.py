@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import io
 import itertools
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from browsers import AUTOPLAY, chromium, screenshot, wait_true
 from mixdown import load
 from mixdown.services import review
 from mixdown.services.record.latency import probe
 from mixdown.services.render import render_audio
 from web_songs import make_song, running_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "record"
 TIMEOUT_MS = 120_000
 SR = 48_000
 LATENCY_FRAMES = 517  # the simulated loopback's delay
@@ -88,22 +86,14 @@ def mic_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(mic_file: Path) -> Iterator[Browser]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--autoplay-policy=no-user-gesture-required",
-             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-             f"--use-file-for-fake-audio-capture={mic_file}"]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=flags, headless=True)
+    with chromium(AUTOPLAY, "--use-fake-device-for-media-stream",
+                  "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={mic_file}") as b:
         yield b
-        b.close()
 
 
 def _wait(page: Page, expression: str) -> None:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false: {expression}")
-        page.wait_for_timeout(100)
+    wait_true(page, expression, TIMEOUT_MS)
 
 
 def _wav(audio: np.ndarray) -> bytes:
@@ -149,8 +139,7 @@ def test_record_four_bars_from_the_fake_microphone(tmp_path: Path, browser: Brow
         page.fill("#record-bars", "4")
         page.click("#record-button")
         _wait(page, "document.getElementById('record-status').dataset.state === 'recording'")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.locator("#record-panel").screenshot(path=str(ARTIFACTS / "recording.png"))
+        screenshot(page, "record", "recording", selector="#record-panel")
         _wait(page, "['done', 'error'].includes("
                     "document.getElementById('record-status').dataset.state)")
         status = page.locator("#record-status")
@@ -159,7 +148,7 @@ def test_record_four_bars_from_the_fake_microphone(tmp_path: Path, browser: Brow
         assert float(status.get_attribute("data-song-from") or "nan") == 2.0
         expect(page.locator("#latency-value")).to_have_text(
             f"{latency * 1000:.2f} ms on Fake Default Audio Input")
-        page.locator("#record-panel").screenshot(path=str(ARTIFACTS / "record-panel.png"))
+        screenshot(page, "record", "record-panel", selector="#record-panel")
         assert not errors, errors
 
     # the take in the project: placed at bar 3, its file's first 2 s (the count-in) and the
