@@ -115,8 +115,9 @@ def _change(op: str, b: dict[str, Any]) -> tuple[Callable[[Any], Any], str]:
             if value is None:
                 raise HTTPRefusal("send value (a number)", 400)
             curve = _num(b, "curve", 0.0) or 0.0
+            where = f"{at:g} beats in" if isinstance(at, int | float) else str(at)
             return (lambda p: arr.add_point(p, target, param, at, value, curve),
-                    f"{target} {param}: point at {at}")
+                    f"{target} {param}: point at {where}")
         i = _int(b, "index")
         if op == "point-move":
             at, value, curve = _opt_pos(b, "at"), _num(b, "value"), _num(b, "curve")
