@@ -181,3 +181,20 @@ def test_cli_history_undo_redo(song: Path) -> None:
     out = subprocess.run([*run, "undo", str(song)], capture_output=True, text=True)
     assert out.returncode == 1 and "nothing to undo" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, song: Path) -> None:
+    run = [sys.executable, "-m", "mixdown.cli.main"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = subprocess.run([*run, "history", str(empty)], capture_output=True, text=True)
+    assert out.returncode == 1 and "no song.toml in this folder" in out.stderr
+    assert "Traceback" not in out.stderr and list(empty.iterdir()) == []
+    log = song / ".mixdown" / "history" / "log.json"
+    log.parent.mkdir(parents=True)
+    log.write_text("{bad")
+    before = (song / "song.toml").read_bytes()
+    out = subprocess.run([*run, "undo", str(song)], capture_output=True, text=True)
+    assert out.returncode == 1 and "the edit history is damaged" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert (song / "song.toml").read_bytes() == before and log.read_text() == "{bad"

@@ -232,7 +232,7 @@ class _Store:
     def open(cls, folder: str | Path) -> Iterator[_Store]:
         file = project_file_path(folder).absolute()
         if not file.is_file():
-            open_project(file)  # raises the loader's one-line message
+            open_project(folder)  # raises the loader's one-line message
         store = cls(file, file.parent / HISTORY_DIR)
         (store.folder / "snapshots").mkdir(parents=True, exist_ok=True)
         with open(store.folder / "lock", "a+b") as lock:
