@@ -8,7 +8,9 @@ through :func:`mixdown.batch.run.run_batch` (what the command runs) three ways:
   goal is >= 1.8 on 2 free cores);
 * a Dask cluster of 2 single-threaded worker processes on loopback
   (``distributed.LocalCluster``; its start is not timed; ``cluster_over_local``: its
-  throughput over the 2-worker pool's, goal >= 0.85).
+  throughput over the 2-worker pool's, goal >= 0.85), then the same with the workers
+  started with ``--preload mixdown.batch.worker`` (``cluster_over_local_preloaded``: the
+  services are imported when a worker starts, not in its first task).
 
 Throughput is files per wall second, a worker's start and imports included; memory is the
 largest peak resident set (MiB) a worker reported after a task. Figures only, never
@@ -84,13 +86,18 @@ def run(work: Path) -> dict[str, Any]:
         two = _one(kind, src, work / "out-2", options, workers=2)
         result[kind] = {"local_1": one, "local_2": two,
                         "scaling_2_over_1": two["files_per_s"] / one["files_per_s"]}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=":0") as cluster:
-        for kind, options in jobs.items():
-            dask = _one(kind, src, work / "out-dask", options, cluster=cluster.scheduler_address)
-            result[kind]["dask_2"] = dask
-            result[kind]["cluster_over_local"] = (dask["files_per_s"]
-                                                  / result[kind]["local_2"]["files_per_s"])
+    # Workers as `dask worker ADDRESS` starts them, then with the documented
+    # `--preload mixdown.batch.worker` (the services imported before the first task).
+    for row, preload in (("dask_2", []), ("dask_2_preloaded", ["mixdown.batch.worker"])):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=":0",
+                          preload=preload) as cluster:
+            for kind, options in jobs.items():
+                dask = _one(kind, src, work / "out-dask", options,
+                            cluster=cluster.scheduler_address)
+                result[kind][row] = dask
+                ratio = dask["files_per_s"] / result[kind]["local_2"]["files_per_s"]
+                result[kind]["cluster_over_local" + row.removeprefix("dask_2")] = ratio
     return result
 
 

@@ -43,6 +43,7 @@ from mixdown.analysis.spectrum import SpectrumAccumulator
 from mixdown.analysis.truepeak import TruePeakMeter
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import ParameterError
+from mixdown.core.pipeline import inline
 
 DC_WARN_LINEAR = 10.0 ** (-60.0 / 20.0)
 """A DC offset above -60 dBFS is worth a warning (audible thumps at edits, lost headroom)."""
@@ -238,12 +239,17 @@ class Analyzer:
             return
         # The true-peak kernel runs beside the loudness kernel (both release the GIL);
         # each keeps its own state, so the figures do not depend on the timing.
-        peak = _pool().submit(self.true_peak._run, x, self.series)
-        try:
+        if inline():  # one thread per job (a batch worker): meter true peak here too
+            env = self.true_peak._run(x, self.series)
             self.loudness.push(x)
             self.spectrum.push(x)
-        finally:
-            env = peak.result()
+        else:
+            peak = _pool().submit(self.true_peak._run, x, self.series)
+            try:
+                self.loudness.push(x)
+                self.spectrum.push(x)
+            finally:
+                env = peak.result()
         if env is not None:
             self._collect_envelope(env)
 

@@ -48,6 +48,18 @@ def _svg(fig: Any) -> str:
     return text[text.find("<svg"):]  # inline: drop the XML prolog and doctype
 
 
+def prepare_charts() -> None:
+    """Import what the charts need (matplotlib's figure and SVG backend: about a second),
+    so that a batch can do it on a thread while its tasks run."""
+    import contextlib
+
+    with contextlib.suppress(Exception):  # the report itself says what went wrong
+        import matplotlib.backends.backend_svg  # noqa: F401
+        from matplotlib.figure import Figure
+
+        Figure(figsize=(1, 1)).subplots()
+
+
 def _histogram(rows: Sequence[dict[str, Any]]) -> str:
     """Integrated loudness of the files done, as an inline SVG histogram (LUFS)."""
     from matplotlib.figure import Figure

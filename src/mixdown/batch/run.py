@@ -4,8 +4,10 @@ run on a local pool or a Dask cluster, every result journaled, a summary written
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 from mixdown.batch.inputs import PATH_OPTIONS, Entry, expand_inputs
 from mixdown.batch.jobs import KINDS, SERVICE_MODULES, Task, TaskResult
 from mixdown.batch.journal import Journal, clean_stale_temps, task_key
-from mixdown.batch.report import ReportFiles, report_paths, write_report
+from mixdown.batch.report import ReportFiles, prepare_charts, report_paths, write_report
 from mixdown.batch.runner import connect, default_workers, run_cluster, run_local
 from mixdown.core.errors import FormatError, ParameterError
 
@@ -112,16 +114,27 @@ def _check_outdir(outdir: Path) -> None:
 
 def plan_tasks(kind: str, entries: Sequence[Entry], outdir: Path
                ) -> tuple[list[Task], list[tuple[str, str]]]:
-    """A task per entry, keyed by content; inputs that cannot be read become failures."""
+    """A task per entry, keyed by content; inputs that cannot be read become failures.
+
+    The inputs are hashed on a few threads (SHA-256 releases the GIL): on a catalogue,
+    reading and hashing every file is most of the time before the first task starts.
+    """
     ver = version("mixdown")
-    tasks, unreadable = [], []
-    for e in entries:
+
+    def key_of(e: Entry) -> str | OSError:
         try:
-            key = task_key(kind, e.input, e.options, ver, PATH_OPTIONS,
-                           output=e.output.relative_to(outdir).as_posix())
+            return task_key(kind, e.input, e.options, ver, PATH_OPTIONS,
+                            output=e.output.relative_to(outdir).as_posix())
         except OSError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(8, default_workers())) as pool:
+        keys = list(pool.map(key_of, entries))
+    tasks, unreadable = [], []
+    for e, key in zip(entries, keys, strict=True):
+        if isinstance(key, OSError):
             unreadable.append((str(e.input), f"{e.input}: cannot read it "
-                                              f"({exc.strerror or exc})"))
+                                              f"({key.strerror or key})"))
             continue
         tasks.append(Task(kind, str(e.input), str(e.output), e.options, key))
     return tasks, unreadable
@@ -153,6 +166,8 @@ def run_batch(spec: BatchSpec, *, progress: Progress | None = None,
     entries = expand_inputs(spec.kind, spec.inputs, outdir, spec.options,
                             patterns=spec.patterns)
     tasks, unreadable = plan_tasks(spec.kind, entries, outdir)
+    # The report's charts need matplotlib (~1 s to import): import it while the tasks run.
+    threading.Thread(target=prepare_charts, name="mixdown-report-import", daemon=True).start()
     workers = spec.workers if spec.workers is not None else default_workers()
     if workers < 1:
         raise ParameterError(f"--workers must be >= 1, got {workers}")

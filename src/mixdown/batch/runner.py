@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mixdown.batch.jobs import Task, TaskResult, run_task
+from mixdown.batch.worker import prepare_worker, run_cluster_task
 from mixdown.core.errors import MixdownError
 
 OnResult = Callable[[Task, TaskResult, int], bool]
@@ -41,6 +42,7 @@ def default_workers() -> int:
 def _init_worker() -> None:
     for name in THREAD_VARS:
         os.environ[name] = "1"
+    prepare_worker()
     _die_with_parent()
 
 
@@ -205,7 +207,7 @@ def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, client: Any) -> N
     def submit(task: Task, attempt: int) -> Any:
         key = f"mixdown-{task.kind}-{task.key[:20]}-{attempt}"
         attempts[key] = (task, attempt)
-        return client.submit(run_task, task, key=key, pure=False, retries=0)
+        return client.submit(run_cluster_task, task, key=key, pure=False, retries=0)
 
     with client.as_current():
         queue = as_completed([submit(t, 1) for t in tasks])

@@ -22,6 +22,7 @@ from numba import njit
 
 from mixdown.core.audio import AudioArray
 from mixdown.core.errors import RenderError
+from mixdown.core.pipeline import inline
 from mixdown.engine.automation import Curve
 from mixdown.engine.graph import (
     CONTROL_FRAMES,
@@ -170,7 +171,7 @@ def render(graph: RenderGraph, sink: Sink, *,
     use = CacheUse(read=[nodes[i].name for i in sorted(hits) if i not in skip],
                    written=[nodes[i].name for i in sorted(writers)],
                    skipped=[nodes[i].name for i in sorted(skip)])
-    workers = workers or min(os.cpu_count() or 1, 8)
+    workers = workers or (1 if inline() else min(os.cpu_count() or 1, 8))
     pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
     # Tracks depend on nothing, so the pool renders block k+1's tracks while this thread
     # sums block k and runs its buses and master.
