@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from mixdown.batch.jobs import Task, TaskResult, run_task
-from mixdown.batch.worker import prepare_worker, run_cluster_task
+from mixdown.batch.worker import prepare_worker, run_cluster_tasks
 from mixdown.core.errors import MixdownError
 
 OnResult = Callable[[Task, TaskResult, int], bool]
@@ -195,31 +195,86 @@ def connect(address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
     return client
 
 
+CHUNK_TARGET_S = 0.5
+"""A Dask task should take about this long (seconds): files that take less are sent in
+chunks, so the scheduler's and the client's work per task (a few ms each, on cores the
+workers need) stays small beside the audio work."""
+MAX_CHUNK = 16
+"""At most this many files in one Dask task."""
+
+
+def chunk_size(seconds: Sequence[float], pending: int, slots: int) -> int:
+    """Files in the next Dask task: enough to last about :data:`CHUNK_TARGET_S` at the median
+    time per file seen so far (``seconds``; 1 before any), at most :data:`MAX_CHUNK`, and no
+    more than an even share of the ``pending`` files over the cluster's ``slots``.
+
+    >>> chunk_size([0.07, 0.08, 0.07], pending=200, slots=2)
+    7
+    >>> chunk_size([0.3], pending=200, slots=2), chunk_size([0.07], pending=6, slots=2)
+    (2, 3)
+    """
+    if not seconds:
+        return 1
+    ordered = sorted(seconds)
+    median = max(ordered[len(ordered) // 2], 1e-3)
+    size = min(MAX_CHUNK, max(1, round(CHUNK_TARGET_S / median)))
+    return max(1, min(size, -(-pending // max(1, slots))))
+
+
+def _slots(client: Any) -> int:
+    """Threads across the cluster's workers (at least 1)."""
+    try:
+        workers = client.scheduler_info().get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+    except Exception:  # an older scheduler: one slot per worker is a fair guess
+        return 1
+
+
 def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, client: Any) -> None:
     """Run ``tasks`` on a Dask cluster through ``client`` (see :func:`connect`); inputs and
-    outputs are on storage every worker reaches at the same paths."""
+    outputs are on storage every worker reaches at the same paths.
+
+    Two Dask tasks per worker thread are in flight at a time; short files go in chunks
+    (:func:`chunk_size`) sized from the times of the files done so far, so a task is never
+    much shorter than :data:`CHUNK_TARGET_S`. A result comes back when its chunk ends.
+    """
     if not tasks:
         return
     from distributed import as_completed
 
-    attempts: dict[str, tuple[Task, int]] = {}
+    pending: deque[tuple[Task, int]] = deque((t, 1) for t in tasks)
+    chunks: dict[str, list[tuple[Task, int]]] = {}
+    seconds: deque[float] = deque(maxlen=32)
+    slots = _slots(client)
 
-    def submit(task: Task, attempt: int) -> Any:
-        key = f"mixdown-{task.kind}-{task.key[:20]}-{attempt}"
-        attempts[key] = (task, attempt)
-        return client.submit(run_cluster_task, task, key=key, pure=False, retries=0)
+    def submit_more() -> list[Any]:
+        futures = []
+        while pending and len(chunks) < 2 * slots:
+            size = chunk_size(list(seconds), len(pending), slots)
+            chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
+            first, attempt = chunk[0]
+            key = f"mixdown-{first.kind}-{first.key[:20]}-{attempt}-{len(chunk)}"
+            chunks[key] = chunk
+            futures.append(client.submit(run_cluster_tasks, [t for t, _ in chunk], key=key,
+                                         pure=False, retries=0))
+        return futures
 
     with client.as_current():
-        queue = as_completed([submit(t, 1) for t in tasks])
+        queue = as_completed(submit_more())
     for fut in queue:
-        task, attempt = attempts.pop(fut.key)
+        chunk = chunks.pop(fut.key)
         try:
-            result = fut.result()
-        except Exception as exc:  # a worker that died under the task (KilledWorker...)
-            result = _crash(task, exc)
+            results = fut.result()
+        except Exception as exc:  # a worker that died under the chunk (KilledWorker...)
+            results = [_crash(task, exc) for task, _ in chunk]
         fut.release()
-        if on_result(task, result, attempt):
-            queue.add(submit(task, attempt + 1))
+        for (task, attempt), result in zip(chunk, results, strict=True):
+            if result.ok:
+                seconds.append(result.seconds)
+            if on_result(task, result, attempt):
+                pending.appendleft((task, attempt + 1))
+        for more in submit_more():
+            queue.add(more)
 
 
 __all__ = ["CONNECT_TIMEOUT_S", "THREAD_VARS", "connect", "default_workers", "run_cluster",

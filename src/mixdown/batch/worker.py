@@ -3,7 +3,7 @@
 A batch runs one file per core, so each worker process is made single-threaded
 (:func:`mixdown.core.pipeline.run_inline`) and its memory allocator is set for audio
 blocks (:func:`tune_malloc`). Dask workers get the same set-up from the first task they
-run (:func:`run_cluster_task`); started with ``dask worker ADDRESS --preload
+run (:func:`run_cluster_tasks`); started with ``dask worker ADDRESS --preload
 mixdown.batch.worker`` they also import the services before the first task
 (:func:`dask_setup`).
 """
@@ -61,11 +61,11 @@ def prepare_worker() -> None:
     _ready = True
 
 
-def run_cluster_task(task: Task) -> TaskResult:
-    """What a Dask worker runs: :func:`~mixdown.batch.jobs.run_task`, in a prepared
-    worker."""
+def run_cluster_tasks(tasks: list[Task]) -> list[TaskResult]:
+    """What a Dask worker runs: :func:`~mixdown.batch.jobs.run_task` for each of a chunk
+    of tasks, in a prepared worker."""
     prepare_worker()
-    return run_task(task)
+    return [run_task(task) for task in tasks]
 
 
 def dask_setup(worker: Any = None) -> None:
@@ -76,4 +76,4 @@ def dask_setup(worker: Any = None) -> None:
         importlib.import_module(module)
 
 
-__all__ = ["dask_setup", "prepare_worker", "run_cluster_task", "tune_malloc"]
+__all__ = ["dask_setup", "prepare_worker", "run_cluster_tasks", "tune_malloc"]
