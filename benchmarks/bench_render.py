@@ -434,7 +434,8 @@ def run(workdir: Path) -> dict[str, Any]:
 
 
 LONG_HOURS = float(os.environ.get("BENCH_LONG_HOURS", "0") or 0)
-"""``BENCH_LONG_HOURS=10``: also measure peak memory of ``master``, ``convert`` and ``render``
+"""``BENCH_LONG_HOURS=10``: also measure peak memory of ``analyze`` (with and without
+``--series``), ``master``, ``convert`` and ``render``
 on a file that long (stereo, 48 kHz, 16-bit; written by streaming; slow: opt-in)."""
 
 
@@ -456,7 +457,8 @@ def write_long_file(path: Path, hours: float) -> Path:
 
 
 def long_file_rows(folder: Path, hours: float) -> dict[str, Any]:
-    """Peak memory (and wall time) of master, convert and render on an ``hours``-long file;
+    """Peak memory (and wall time) of analyze (plain and ``--series``), master, convert and
+    render on an ``hours``-long file;
     outputs are 16-bit to spare the disk, and removed after each command."""
     folder.mkdir(parents=True, exist_ok=True)
     src = folder / f"long_{hours:g}h.wav"
@@ -477,6 +479,8 @@ def long_file_rows(folder: Path, hours: float) -> dict[str, Any]:
     mixdown_bin = str(Path(sys.executable).with_name("mixdown"))
     out = folder / "out.wav"
     cmds = {
+        "analyze": [mixdown_bin, "analyze", str(src), "--json"],
+        "analyze_series": [mixdown_bin, "analyze", str(src), "--json", "--series"],
         "master": [mixdown_bin, "master", str(src), "--target", str(TARGET_LUFS),
                    "--bit-depth", "16", "-o", str(out)],
         "convert": [mixdown_bin, "convert", str(src), "--sample-rate", "44100",
