@@ -226,6 +226,37 @@ def _other_message(exc: Exception, task: Task) -> str:
     return f"{task.input}: internal error: {type(exc).__name__}: {exc}"
 
 
+def sync_output(dst: Path) -> None:
+    """Flush a finished task's output to the disk: the file (every file of a folder), its
+    sidecars (``<name>.qc.json``, ``<stem>.stems/``) and the folder entries that name them.
+
+    Writers rename finished files into place without an ``fsync`` (a killed process still
+    leaves whole files); the journal, though, promises that a ``done`` entry survives a
+    power cut with its output, so the output is on the disk before the entry is written.
+    """
+    from mixdown.services.outputs import qc_path_for, stems_folder
+
+    paths = [p for p in (dst, qc_path_for(dst), stems_folder(dst)) if p.exists()]
+    folders = {dst.parent}
+    for p in paths:
+        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
+        if p.is_dir():
+            folders.update(f.parent for f in files)
+            folders.add(p)
+        for f in files:
+            fd = os.open(f, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for folder in folders:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def run_task(task: Task) -> TaskResult:
     """Run one task in this process; never raises (failures come back in the result)."""
     import socket
@@ -235,6 +266,7 @@ def run_task(task: Task) -> TaskResult:
     src, dst = Path(task.input), Path(task.output)
     try:
         row = SERVICES[task.kind](src, dst, dict(task.options))
+        sync_output(dst)
     except MixdownError as exc:
         msg = " ".join(str(exc).split())
         if task.input not in msg:
@@ -254,4 +286,4 @@ def run_task(task: Task) -> TaskResult:
 
 
 __all__ = ["AUDIO_SUFFIXES", "KINDS", "SERVICES", "SERVICE_MODULES", "Task", "TaskResult",
-           "output_for", "run_task"]
+           "output_for", "run_task", "sync_output"]
