@@ -97,3 +97,41 @@ def test_a_cluster_batch_gives_the_local_pools_results(cluster: str, tmp_path: P
     workers = {json.loads(line)["worker"] for line in
                (remote / "batch-journal.jsonl").read_text().splitlines()}
     assert len(workers) == 2  # both workers took tasks
+
+
+def test_short_files_go_to_the_cluster_in_chunks_and_each_is_reported_once(
+        cluster: str, tmp_path: Path) -> None:
+    from distributed import Client
+
+    from mixdown.batch.jobs import Task, TaskResult, run_task
+    from mixdown.batch.runner import run_cluster
+
+    tasks = []
+    for k in range(24):
+        src = music(tmp_path / "in" / f"mix{k}.wav", 0.5, seed=k)
+        tasks.append(Task("analyze", str(src), str(tmp_path / "out" / f"mix{k}.json"), {},
+                          f"{k:064x}"))
+    results: dict[str, TaskResult] = {}
+    sizes: list[int] = []
+    with Client(cluster, timeout="60s", set_as_default=False) as client:
+        submit = client.submit
+
+        def counting_submit(fn: object, chunk: list[Task], **kw: object) -> object:
+            sizes.append(len(chunk))  # what the real scheduler receives
+            return submit(fn, chunk, **kw)
+
+        client.submit = counting_submit  # type: ignore[method-assign]
+
+        def on_result(task: Task, result: TaskResult, attempt: int) -> bool:
+            assert task.key not in results  # once each
+            results[task.key] = result
+            return False
+
+        run_cluster(tasks, on_result, client=client)
+    assert sorted(results) == sorted(t.key for t in tasks)
+    assert all(r.ok for r in results.values())
+    assert sum(sizes) == len(tasks)
+    assert sizes[:4] == [1, 1, 1, 1]  # no timing yet: one file per task
+    assert max(sizes) > 1  # then short files travel together
+    for task in tasks[:3]:  # the same figures as the file run here
+        assert results[task.key].row == run_task(task).row

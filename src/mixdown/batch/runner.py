@@ -236,7 +236,8 @@ def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, client: Any) -> N
 
     Two Dask tasks per worker thread are in flight at a time; short files go in chunks
     (:func:`chunk_size`) sized from the times of the files done so far, so a task is never
-    much shorter than :data:`CHUNK_TARGET_S`. A result comes back when its chunk ends.
+    much shorter than :data:`CHUNK_TARGET_S`. A result comes back when its chunk ends. A
+    retry always goes alone, so a file that kills its worker fails on its own.
     """
     if not tasks:
         return
@@ -246,14 +247,21 @@ def run_cluster(tasks: Sequence[Task], on_result: OnResult, *, client: Any) -> N
     chunks: dict[str, list[tuple[Task, int]]] = {}
     seconds: deque[float] = deque(maxlen=32)
     slots = _slots(client)
+    sent: list[int] = []  # chunk sizes in order: their count makes each Dask key unique
 
     def submit_more() -> list[Any]:
         futures = []
         while pending and len(chunks) < 2 * slots:
-            size = chunk_size(list(seconds), len(pending), slots)
-            chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
+            if pending[0][1] > 1:  # a retry goes alone: a file that kills its worker
+                chunk = [pending.popleft()]  # must not take other files down with it
+            else:
+                size = chunk_size(list(seconds), len(pending), slots)
+                chunk = []
+                while pending and len(chunk) < size and pending[0][1] == 1:
+                    chunk.append(pending.popleft())
             first, attempt = chunk[0]
-            key = f"mixdown-{first.kind}-{first.key[:20]}-{attempt}-{len(chunk)}"
+            key = f"mixdown-{first.kind}-{first.key[:20]}-{attempt}-{len(sent)}"
+            sent.append(len(chunk))
             chunks[key] = chunk
             futures.append(client.submit(run_cluster_tasks, [t for t, _ in chunk], key=key,
                                          pure=False, retries=0))
