@@ -239,16 +239,14 @@ class Analyzer:
             return
         # The true-peak kernel runs beside the loudness kernel (both release the GIL);
         # each keeps its own state, so the figures do not depend on the timing.
-        if inline():  # one thread per job (a batch worker): meter true peak here too
-            env = self.true_peak._run(x, self.series)
+        # One thread per job (a batch worker): the true peak is metered here first.
+        peak = None if inline() else _pool().submit(self.true_peak._run, x, self.series)
+        env = self.true_peak._run(x, self.series) if peak is None else None
+        try:
             self.loudness.push(x)
             self.spectrum.push(x)
-        else:
-            peak = _pool().submit(self.true_peak._run, x, self.series)
-            try:
-                self.loudness.push(x)
-                self.spectrum.push(x)
-            finally:
+        finally:
+            if peak is not None:
                 env = peak.result()
         if env is not None:
             self._collect_envelope(env)
