@@ -357,6 +357,59 @@ def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, A
     return result
 
 
+RESIDENT_SCRIPT = r"""
+import json, shutil, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import mixdown
+from benchmarks.bench_render import edit_one_track
+project, out, runs = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+
+
+def timed(**kw):
+    t, c = time.perf_counter(), time.process_time()
+    mixdown.render(project, out, **kw)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+shutil.rmtree(project / ".mixdown", ignore_errors=True)
+edit_one_track(project, -1.0)
+timed(cache=False)  # warm-up: imports, numba's kernels, the files in the page cache
+timed()  # fills the track cache
+rows = {"warm": [], "edited": []}
+for k in range(runs):
+    rows["warm"].append(timed(cache=False))
+    edit_one_track(project, -1.75 - 0.5 * k)
+    rows["edited"].append(timed())
+edited = out.read_bytes()
+timed(cache=False)
+print(json.dumps({**rows, "identical": edited == out.read_bytes()}))
+"""
+
+
+def resident_rows(project: Path, out: Path) -> dict[str, Any]:
+    """The same warm and edited renders in one resident Python process (the studio and the
+    Python API), where start-up and numba's set-up are paid once: alternating full renders
+    without the cache and re-renders after a one-track edit, each edit a new value. The last
+    edited render is checked byte for byte against a render of the same edit without the
+    cache. Wall and CPU (all threads) seconds."""
+    root = str(Path(__file__).resolve().parents[1])
+    text = subprocess.run([sys.executable, "-c", RESIDENT_SCRIPT, root, str(project),
+                           str(out), str(RUNS)], check=True, capture_output=True,
+                          text=True).stdout
+    data = json.loads(text.strip().splitlines()[-1])
+    shutil.rmtree(project / ".mixdown", ignore_errors=True)
+    edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
+    result: dict[str, Any] = {}
+    for name, label in (("warm", "warm_no_cache"), ("edited", "after_one_track_edit")):
+        result[label] = _spread([w for w, _ in data[name]])
+        result[label]["cpu"] = _spread([c for _, c in data[name]])
+    result["speedup_median"] = (result["warm_no_cache"]["median_s"]
+                                / result["after_one_track_edit"]["median_s"])
+    result["identical_to_clean_render"] = data["identical"]
+    return result
+
+
 def run(workdir: Path) -> dict[str, Any]:
     """Run the render benchmark in ``workdir``; return the figures."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -404,6 +457,7 @@ def run(workdir: Path) -> dict[str, Any]:
     inc["unchanged_speedup_vs_warm_median"] = (warm["mixdown"]["median_s"]
                                                / inc["unchanged_rerender"]["median_s"])
     results["incremental"] = inc
+    results["resident"] = resident_rows(project, md_out)
     if shutil.which("ffmpeg") is None:
         results["meter"] = {"skipped": "ffmpeg not installed (scripts/apt-packages.txt)"}
     else:
