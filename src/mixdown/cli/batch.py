@@ -189,7 +189,7 @@ def register(app: typer.Typer) -> None:
                      stems_mode: StemsModeOpt = "buses", section: SectionOpt = None,
                      start: StartOpt = None, end: EndOpt = None,
                      master_part: MasterPartOpt = False, no_cache: NoCacheOpt = False,
-                     block_frames: BlockFramesOpt = 32768, glob: GlobOpt = None,
+                     block_frames: BlockFramesOpt = 131_072, glob: GlobOpt = None,
                      workers: WorkersOpt = None, cluster: ClusterOpt = None,
                      retries: RetriesOpt = 2, json_out: JsonOpt = False) -> None:
         """Render every project (as `mixdown render`): OUTDIR/PROJECT.wav per project."""

@@ -223,7 +223,7 @@ def register(app: typer.Typer) -> None:
         end: EndOpt = None,
         master_part: MasterPartOpt = False,
         no_cache: NoCacheOpt = False,
-        block_frames: BlockFramesOpt = 32768,
+        block_frames: BlockFramesOpt = 131_072,  # engine.graph.DEFAULT_BLOCK_FRAMES
         soundfont: Annotated[Path | None, typer.Option(
             "--soundfont", help="With a MIDI file for PROJECT: play it with this SoundFont "
             "(.sf2, .sf3; channel 10 the drum kit). Without, the built-in instruments.")

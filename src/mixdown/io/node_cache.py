@@ -33,7 +33,7 @@ STALE_TEMP_S = 3600.0
 """Temporary files older than this (seconds) are left by a killed render: swept."""
 
 PAGE_FRAMES = 32_768
-"""Frames per planar page of a cached signal (the renderer's default block)."""
+"""Frames per planar page of a cached signal (a quarter of the renderer's default block)."""
 
 _SUFFIX = ".f32"
 _BYTES = 4  # float32
