@@ -283,6 +283,19 @@ def _spread(times: list[float]) -> dict[str, Any]:
             "min_s": min(times), "max_s": max(times)}
 
 
+def _wall_and_cpu(runs: list[tuple[float, float]]) -> dict[str, Any]:
+    """The spread of (wall, CPU) second pairs: wall figures, with the CPU's under "cpu"."""
+    result = _spread([w for w, _ in runs])
+    result["cpu"] = _spread([c for _, c in runs])
+    return result
+
+
+def _restore(project: Path) -> None:
+    """Empty the project's caches and put the edited track's EQ back as written."""
+    shutil.rmtree(project / ".mixdown", ignore_errors=True)
+    edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
+
+
 def _peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd`` in a child; return (wall seconds, peak RSS in MB)."""
     code = (
@@ -346,13 +359,11 @@ def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, A
     identical = edited == clean.read_bytes()
     clean.unlink()
     clean.with_name(clean.name + ".qc.json").unlink(missing_ok=True)
-    shutil.rmtree(nodes, ignore_errors=True)
-    edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
+    _restore(project)
     result: dict[str, Any] = {}
     for name, label in (("filling", "filling_empty_cache"), ("edited", "after_one_track_edit"),
                         ("unchanged", "unchanged_rerender")):
-        result[label] = _spread([w for w, _ in rows[name]])
-        result[label]["cpu"] = _spread([c for _, c in rows[name]])
+        result[label] = _wall_and_cpu(rows[name])
     result["identical_to_clean_render"] = identical and unchanged_identical
     return result
 
@@ -398,12 +409,10 @@ def resident_rows(project: Path, out: Path) -> dict[str, Any]:
                            str(out), str(RUNS)], check=True, capture_output=True,
                           text=True).stdout
     data = json.loads(text.strip().splitlines()[-1])
-    shutil.rmtree(project / ".mixdown", ignore_errors=True)
-    edit_one_track(project, track_params(EDITED_TRACK)["bell_db"])
+    _restore(project)
     result: dict[str, Any] = {}
     for name, label in (("warm", "warm_no_cache"), ("edited", "after_one_track_edit")):
-        result[label] = _spread([w for w, _ in data[name]])
-        result[label]["cpu"] = _spread([c for _, c in data[name]])
+        result[label] = _wall_and_cpu(data[name])
     result["speedup_median"] = (result["warm_no_cache"]["median_s"]
                                 / result["after_one_track_edit"]["median_s"])
     result["identical_to_clean_render"] = data["identical"]
