@@ -42,6 +42,8 @@ class CachedSignal(Protocol):
 
     def read(self, pos: int, n: int) -> AudioArray: ...  # frames [pos, pos+n), float32
 
+    def silent(self, pos: int, n: int) -> bool: ...  # frames [pos, pos+n) all +0.0
+
     def close(self) -> None: ...
 
 
@@ -435,6 +437,8 @@ def _process_node(node: ChannelNode, pos: int, n: int, acc: AudioArray | None,
     for f in node.followers:
         f.advance(outs[f.source].out, pos, n)
     if cached is not None:
+        if may_rest and cached.silent(pos, n):
+            return _SILENT  # the cache kept it as digital silence: nothing to read or sum
         x = cached.read(pos, n)
     else:
         x = _inserts(node, pos, n, acc, outs)

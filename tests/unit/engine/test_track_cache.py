@@ -14,8 +14,8 @@ from mixdown import load
 from mixdown.engine.cache import node_keys
 from mixdown.engine.compile import RenderSpec, compile_project
 from mixdown.engine.render import CacheUse, render
-from mixdown.io.node_cache import NodeCache, asset_identity
-from mixdown.model.project import Clip, Project, Song, Track
+from mixdown.io.node_cache import PAGE_FRAMES, NodeCache, asset_identity
+from mixdown.model.project import Bus, Clip, Device, Project, Send, Song, Track
 from signals import sine, write_wav
 
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "demo"
@@ -131,6 +131,45 @@ def test_asset_replaced_on_disk_is_rendered_again(tmp_path: Path) -> None:
     assert not np.array_equal(again, before)
 
 
+def test_a_cached_track_between_its_parts_is_skipped_as_silence(tmp_path: Path) -> None:
+    """A track that plays, rests three seconds and plays again: its rest is kept as silent
+    pages (holes, never read), a re-render after another track's edit skips them as a full
+    render skips the blocks where it played nothing, and the bits are the same."""
+    write_wav(tmp_path / "audio" / "a.wav", sine(220, 1.0, amp=0.5))
+    write_wav(tmp_path / "audio" / "b.wav", sine(330, 5.0, amp=0.3))
+
+    def song(b_db: float) -> Project:
+        return Project(song=Song(tempo=120, tail_s=0.5), tracks=(
+            Track(name="A", clips=(Clip(start=0, file="audio/a.wav"),
+                                   Clip(start=8, file="audio/a.wav")),  # beat 8 = 4 s
+                  sends=(Send(to="Verb", level_db=-6.0),)),
+            Track(name="B", volume_db=b_db, clips=(Clip(start=0, file="audio/b.wav"),),
+                  sends=(Send(to="Verb", level_db=-6.0),)),
+        ), buses=(Bus(name="Verb", devices=(Device(type="reverb"),)),))
+
+    cache = NodeCache.for_project(tmp_path)
+    run(song(0.0), tmp_path, cache)
+    graph = compile_project(song(0.0), SPEC, root=tmp_path)
+    keys = node_keys(song(0.0), graph, asset_identity(tmp_path))
+    key_a = next(k for n, k in zip(graph.nodes, keys, strict=True) if n.name == "A")
+    graph.close()
+    entry = cache.folder / f"{key_a}.c2.f32"
+    size = entry.stat().st_size  # 8 bytes a frame, then one byte a page
+    frames = next(f for p in range(1, 100) if (f := (size - p) // 8) * 8 + p == size
+                  and -(-f // PAGE_FRAMES) == p)
+    pages = entry.read_bytes()[frames * 8:]
+    assert 0 in pages and pages[0] == 1  # silent pages between the parts, data at the start
+    sig = cache.open(key_a, 2, frames)
+    assert sig is not None
+    silent_blocks = sum(sig.silent(p, 8192) for p in range(0, frames, 8192))
+    sig.close()
+    assert silent_blocks >= 8  # at least two pages of 32768 frames
+    clean, _ = run(song(-3.0), tmp_path, None)
+    again, use = run(song(-3.0), tmp_path, cache)
+    assert use.read == ["A", "B"] and use.written == ["Verb"]  # the cache is pre-fader
+    np.testing.assert_array_equal(again, clean)
+
+
 def test_a_failed_render_leaves_no_entry(demo: tuple[Path, Project, np.ndarray]) -> None:
     root, project, clean = demo
     cache = fresh_cache(root, "killed")
@@ -153,14 +192,15 @@ def test_a_failed_render_leaves_no_entry(demo: tuple[Path, Project, np.ndarray])
 
 
 def test_cache_is_bounded_least_recently_used_first(tmp_path: Path) -> None:
-    cache = NodeCache(tmp_path / "nodes", max_bytes=3 * 8 * 1000)
+    entry = 2 * 4 * 1000 + 1  # 1000 stereo float32 frames and a one-page map
+    cache = NodeCache(tmp_path / "nodes", max_bytes=3 * entry)
     for i, key in enumerate(("old", "mid", "new", "newest")):
         w = cache.create(key, 2)
         w.write(np.full((2, 1000), i, np.float32))
         w.commit()
         path = cache.folder / f"{key}.c2.f32"
         os.utime(path, (1_000_000 + i, 1_000_000 + i))
-    assert cache.prune() == 3 * 8 * 1000
+    assert cache.prune() == 3 * entry
     assert cache.open("old", 2, 1000) is None
     sig = cache.open("newest", 2, 1000)
     assert sig is not None
