@@ -97,6 +97,11 @@ def test_acceptance_flow(tmp_path: Path, browser: Browser) -> None:
         _wait(page, "window.mixdownPlayer.getCurrentTime() > 0.2")
         page.click("#play")
         assert not page.evaluate("window.mixdownPlayer.isPlaying()")
+        # with the Play button focused (just clicked), the arrows still move by a bar
+        assert page.evaluate("document.activeElement.id") == "play"
+        paused = page.evaluate("window.mixdownPlayer.getCurrentTime()")
+        page.keyboard.press("ArrowRight")
+        _wait(page, f"Math.abs(window.mixdownPlayer.getCurrentTime() - {paused + 1}) < 0.05")
         box = page.locator("#waveform").bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)

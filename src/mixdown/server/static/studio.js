@@ -166,7 +166,10 @@
     }
 
     document.addEventListener("keydown", (e) => {
-      if (e.target.closest("input, textarea, select, button")) return;
+      // Typing in a field is never a shortcut; on a focused button (Play, after a click)
+      // only Space and Enter are its own, and the arrows still move the playhead.
+      if (e.target.closest("input, textarea, select")) return;
+      if (e.target.closest("button") && (e.code === "Space" || e.key === "Enter")) return;
       const bar = data.bars.length > 1 ? data.bars[1].seconds - data.bars[0].seconds : 2;
       if (e.code === "Space") { e.preventDefault(); ws.playPause(); }
       else if (e.key === "ArrowRight") { e.preventDefault(); ws.setTime(Math.min(data.duration_s, ws.getCurrentTime() + bar)); }
