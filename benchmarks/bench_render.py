@@ -349,6 +349,7 @@ def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, A
         shutil.rmtree(nodes, ignore_errors=True)
         edit_one_track(project, -1.0)
         rows["filling"].append(_timed_cpu(cached_cmd))
+        cache_size = _track_cache_mb(nodes / "nodes")
         edit_one_track(project, -1.5 - 0.5 * run_k)
         rows["edited"].append(_timed_cpu(cached_cmd))
         edited = out.read_bytes()
@@ -365,7 +366,16 @@ def incremental_rows(md_cmd: list[str], project: Path, out: Path) -> dict[str, A
                         ("unchanged", "unchanged_rerender")):
         result[label] = _wall_and_cpu(rows[name])
     result["identical_to_clean_render"] = identical and unchanged_identical
+    result["track_cache_after_filling_mb"] = cache_size
     return result
+
+
+def _track_cache_mb(folder: Path) -> dict[str, float]:
+    """The track cache's size: on disk (silent pages are holes) and as the files' lengths."""
+    files = [p.stat() for p in folder.glob("*.f32")]
+    return {"entries": len(files),
+            "on_disk_mb": sum(st.st_blocks * 512 for st in files) / 1e6,
+            "apparent_mb": sum(st.st_size for st in files) / 1e6}
 
 
 RESIDENT_SCRIPT = r"""
