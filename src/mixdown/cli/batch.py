@@ -189,7 +189,8 @@ def register(app: typer.Typer) -> None:
                      stems_mode: StemsModeOpt = "buses", section: SectionOpt = None,
                      start: StartOpt = None, end: EndOpt = None,
                      master_part: MasterPartOpt = False, no_cache: NoCacheOpt = False,
-                     block_frames: BlockFramesOpt = 131_072, glob: GlobOpt = None,
+                     block_frames: BlockFramesOpt = 131_072,  # DEFAULT_BLOCK_FRAMES
+                     glob: GlobOpt = None,
                      workers: WorkersOpt = None, cluster: ClusterOpt = None,
                      retries: RetriesOpt = 2, json_out: JsonOpt = False) -> None:
         """Render every project (as `mixdown render`): OUTDIR/PROJECT.wav per project."""
