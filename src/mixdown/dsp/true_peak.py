@@ -211,6 +211,9 @@ SUSTAIN_MS = 100.0
 
 GATE_FRAMES = 64
 """Frames per detector gate decision (see :func:`_limit`)."""
+SPAN_FRAMES = 16 * GATE_FRAMES
+"""Most frames per interpolator pass: neighbouring chunks that need a bank are filtered
+together, so the per-tap loop set-up is paid once per span rather than once per chunk."""
 
 
 @njit(**_JIT)
@@ -223,15 +226,6 @@ def _tail_state(work: np.ndarray, banks: np.ndarray, lo: np.ndarray, hi: np.ndar
         ph = n_br - 2 + q
         _branch(banks[k, ph], work[c], lo[k, ph], hi[k, ph], m + 1, ybuf[ph], 1)
         absy[k, c, q] = abs(ybuf[ph, 0])
-
-
-@njit(**_JIT)
-def _tail_states(work: np.ndarray, banks: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 absy: np.ndarray, ybuf: np.ndarray, m: int) -> None:  # pragma: no cover
-    """:func:`_tail_state` for every bank and channel."""
-    for k in range(banks.shape[0]):
-        for c in range(work.shape[0]):
-            _tail_state(work, banks, lo, hi, absy, ybuf, m, c, k)
 
 
 @njit(**_JIT)
@@ -248,94 +242,152 @@ def _parabola(ya: float, yb: float, yc: float, bulge: float) -> float:  # pragma
 
 
 @njit(**_JIT)
-def _chunk_peaks(work: np.ndarray, s: int, w: int, banks: np.ndarray, lo: np.ndarray,
-                 hi: np.ndarray, refine: np.ndarray, bound: np.ndarray, absy: np.ndarray,
-                 ybuf: np.ndarray, scratch: np.ndarray, bulge: float,
-                 floor: float) -> None:  # pragma: no cover - numba
-    """Oversampled peak of frames ``s .. s + w`` into ``scratch[4, :w]``.
+def _chunk_levels(work: np.ndarray, c: int, n: int, lev: np.ndarray) -> None:  # pragma: no cover
+    """``lev[q]``: largest |x| of channel ``c`` over the FIR windows of chunk ``q``'s frames."""
+    hist = TAPS_PER_PHASE
+    wc = work[c]
+    for q in range((n + GATE_FRAMES - 1) // GATE_FRAMES):
+        s = q * GATE_FRAMES
+        e = min(s + GATE_FRAMES, n)
+        level = 0.0
+        for j in range(s + 1, e + hist):
+            v = abs(wc[j])
+            level = v if v > level else level
+        lev[q] = level
 
-    The larger reading of the interpolators, linked over channels. Readings that cannot
-    exceed ``floor`` may be left out (a bank whose bound times the window's max |x| is at
-    or below it is not evaluated, only its carried state): a frame's result is exact where
-    it is above ``floor``. Frame ``i`` reads the points ``(i - 1, 3), (i, 0), (i, 1),
-    (i, 2)`` (branch ``ph`` of frame ``i`` is ``scratch[ph, i + 1]``, the previous chunk's
-    last two points ``scratch[2:4, 0]``). Loops run along frames so they vectorise; each
-    value's arithmetic is fixed, so block boundaries cannot change the result.
+
+@njit(**_JIT)
+def _span_peaks(wc: np.ndarray, bank: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                refine: bool, pos: int, w: int, ybuf: np.ndarray, zbuf: np.ndarray,
+                pk: np.ndarray, bulge: float, floor: float) -> None:  # pragma: no cover
+    """One bank's readings of frames ``pos .. pos + w`` (whole chunks) folded into ``pk``.
+
+    ``zbuf[2:4, 0]`` holds the points of frame ``pos - 1`` (phases 2 and 3) on entry and
+    those of the span's last frame on return. Frame ``i`` reads the points ``(i - 1, 3),
+    (i, 0), (i, 1), (i, 2)`` (refined with their neighbours); a chunk whose points (and
+    carried points) cannot exceed ``floor`` leaves ``pk`` alone.
+    """
+    z0 = zbuf[0]
+    z1 = zbuf[1]
+    z2 = zbuf[2]
+    z3 = zbuf[3]
+    for ph in range(4):
+        _branch(bank[ph], wc, lo[ph], hi[ph], pos + 1, ybuf[ph], w)
+        y = ybuf[ph]
+        z = zbuf[ph]
+        for i in range(w):
+            z[i + 1] = abs(y[i])
+    for cs in range(0, w, GATE_FRAMES):
+        ce = min(cs + GATE_FRAMES, w)
+        top = z2[cs] if z2[cs] > z3[cs] else z3[cs]
+        for ph in range(4):
+            z = zbuf[ph]
+            for i in range(cs + 1, ce + 1):
+                top = z[i] if z[i] > top else top
+        if refine:
+            if top * bulge <= floor:
+                continue
+            for i in range(cs, ce):
+                r3 = _parabola(z2[i], z3[i], z0[i + 1], bulge)
+                r0 = _parabola(z3[i], z0[i + 1], z1[i + 1], bulge)
+                r1 = _parabola(z0[i + 1], z1[i + 1], z2[i + 1], bulge)
+                r2 = _parabola(z1[i + 1], z2[i + 1], z3[i + 1], bulge)
+                a = r3 if r3 > r0 else r0
+                b = r1 if r1 > r2 else r2
+                a = a if a > b else b
+                m = pos + i
+                pk[m] = a if a > pk[m] else pk[m]
+        else:
+            if top <= floor:
+                continue
+            for i in range(cs, ce):
+                a = z3[i] if z3[i] > z0[i + 1] else z0[i + 1]
+                b = z1[i + 1] if z1[i + 1] > z2[i + 1] else z2[i + 1]
+                a = a if a > b else b
+                m = pos + i
+                pk[m] = a if a > pk[m] else pk[m]
+    z2[0] = z2[w]
+    z3[0] = z3[w]
+
+
+@njit(**_JIT)
+def _block_peaks(work: np.ndarray, n: int, need: np.ndarray, banks: np.ndarray,
+                 lo: np.ndarray, hi: np.ndarray, refine: np.ndarray, bound: np.ndarray,
+                 absy: np.ndarray, ybuf: np.ndarray, zbuf: np.ndarray, lev: np.ndarray,
+                 pk: np.ndarray, bulge: float, floor: float) -> None:  # pragma: no cover
+    """Oversampled peak of the block's frames ``0 .. n`` into ``pk`` (linked over channels).
+
+    Only chunks (:data:`GATE_FRAMES`) with ``need[q]`` set are read; elsewhere ``pk`` is 0.
+    Within them, a bank whose bound times the chunk's max |x| is at or below ``floor`` is
+    not evaluated (a negative ``floor`` evaluates all): a frame's result is exact where it
+    is above ``floor``. Runs of chunks that need a bank are filtered in spans of up to
+    :data:`SPAN_FRAMES`. Every point is computed by the same arithmetic wherever the block
+    and span boundaries fall, so the result does not depend on them. ``absy`` carries each
+    bank's last two points (phases 2 and 3 of the last frame) into the next block.
     """
     n_bank = banks.shape[0]
-    hist = banks.shape[2]
-    z0 = scratch[0]
-    z1 = scratch[1]
-    z2 = scratch[2]
-    z3 = scratch[3]
-    pk = scratch[4]
-    for i in range(w):
+    n_br = banks.shape[1]
+    n_chunks = (n + GATE_FRAMES - 1) // GATE_FRAMES
+    for i in range(n):
         pk[i] = 0.0
+    if n == 0:
+        return
     for c in range(work.shape[0]):
         wc = work[c]
-        level = 0.0
         if floor >= 0.0:
-            for j in range(s + 1, s + w + hist):
-                v = abs(wc[j])
-                level = v if v > level else level
+            _chunk_levels(work, c, n, lev)
         for k in range(n_bank):
-            if bound[k] * level <= floor:  # nothing here can reach the floor
-                _tail_state(work, banks, lo, hi, absy, ybuf, s + w - 1, c, k)
-                continue
-            z2[0] = absy[k, c, 0]
-            z3[0] = absy[k, c, 1]
-            top = z2[0] if z2[0] > z3[0] else z3[0]
-            for ph in range(4):
-                _branch(banks[k, ph], wc, lo[k, ph], hi[k, ph], s + 1, ybuf[ph], w)
-                y = ybuf[ph]
-                z = scratch[ph]
-                for i in range(w):
-                    a = abs(y[i])
-                    z[i + 1] = a
-                    top = a if a > top else top
-            absy[k, c, 0] = z2[w]
-            absy[k, c, 1] = z3[w]
-            if refine[k]:
-                if top * bulge <= floor:
+            ended = False  # whether a run of this bank ended at the block's last frame
+            q = 0
+            while q < n_chunks:
+                if not need[q] or (floor >= 0.0 and bound[k] * lev[q] <= floor):
+                    q += 1
                     continue
-                for i in range(w):
-                    r3 = _parabola(z2[i], z3[i], z0[i + 1], bulge)
-                    r0 = _parabola(z3[i], z0[i + 1], z1[i + 1], bulge)
-                    r1 = _parabola(z0[i + 1], z1[i + 1], z2[i + 1], bulge)
-                    r2 = _parabola(z1[i + 1], z2[i + 1], z3[i + 1], bulge)
-                    a = r3 if r3 > r0 else r0
-                    b = r1 if r1 > r2 else r2
-                    a = a if a > b else b
-                    pk[i] = a if a > pk[i] else pk[i]
+                first = q
+                while q < n_chunks and need[q] and not (floor >= 0.0
+                                                        and bound[k] * lev[q] <= floor):
+                    q += 1
+                pos = first * GATE_FRAMES
+                stop = min(q * GATE_FRAMES, n)
+                if pos == 0:
+                    zbuf[2, 0] = absy[k, c, 0]
+                    zbuf[3, 0] = absy[k, c, 1]
+                else:  # the frame before the run: its last two points
+                    for t in range(2):
+                        ph = n_br - 2 + t
+                        _branch(banks[k, ph], wc, lo[k, ph], hi[k, ph], pos, ybuf[ph], 1)
+                        zbuf[ph, 0] = abs(ybuf[ph, 0])
+                while pos < stop:
+                    w = min(SPAN_FRAMES, stop - pos)
+                    _span_peaks(wc, banks[k], lo[k], hi[k], refine[k], pos, w, ybuf, zbuf,
+                                pk, bulge, floor)
+                    pos += w
+                ended = stop == n
+            if ended:
+                absy[k, c, 0] = zbuf[2, 0]
+                absy[k, c, 1] = zbuf[3, 0]
             else:
-                if top <= floor:
-                    continue
-                for i in range(w):
-                    a = z3[i] if z3[i] > z0[i + 1] else z0[i + 1]
-                    b = z1[i + 1] if z1[i + 1] > z2[i + 1] else z2[i + 1]
-                    a = a if a > b else b
-                    pk[i] = a if a > pk[i] else pk[i]
+                _tail_state(work, banks, lo, hi, absy, ybuf, n - 1, c, k)
 
 
 @njit(**_JIT)
 def _detect(x: np.ndarray, work: np.ndarray, banks: np.ndarray, lo: np.ndarray,
             hi: np.ndarray, refine: np.ndarray, bound: np.ndarray, absy: np.ndarray,
-            ybuf: np.ndarray, scratch: np.ndarray,
-            bulge: float) -> float:  # pragma: no cover - numba
+            ybuf: np.ndarray, zbuf: np.ndarray, need: np.ndarray, lev: np.ndarray,
+            pk: np.ndarray, bulge: float) -> float:  # pragma: no cover - numba
     """The detector's largest reading over ``x`` (C, n), streaming (state in ``work``)."""
     channels, n = x.shape
     hist = banks.shape[2]
     for c in range(channels):
         for j in range(n):
             work[c, hist + j] = x[c, j]
+    for q in range(need.shape[0]):
+        need[q] = True
+    _block_peaks(work, n, need, banks, lo, hi, refine, bound, absy, ybuf, zbuf, lev, pk,
+                 bulge, 0.0)
     best = 0.0
-    pk = scratch[4]
-    for s in range(0, n, GATE_FRAMES):
-        w = min(GATE_FRAMES, n - s)
-        _chunk_peaks(work, s, w, banks, lo, hi, refine, bound, absy, ybuf, scratch, bulge,
-                     0.0)
-        for i in range(w):
-            best = pk[i] if pk[i] > best else best
+    for i in range(n):
+        best = pk[i] if pk[i] > best else best
     for c in range(channels):
         for j in range(hist):
             work[c, j] = work[c, n + j]
@@ -354,7 +406,10 @@ def _limit(
     bound: np.ndarray,
     absy: np.ndarray,
     ybuf: np.ndarray,
-    scratch: np.ndarray,
+    zbuf: np.ndarray,
+    need: np.ndarray,
+    lev: np.ndarray,
+    pk: np.ndarray,
     delay: np.ndarray,
     dq_val: np.ndarray,
     dq_idx: np.ndarray,
@@ -387,10 +442,11 @@ def _limit(
     (or its refinement) whose own bound stays at or below the threshold is skipped too
     (:data:`_BANK_BOUND`). The result is identical to the full computation (and so
     independent of block boundaries); an infinite ``gate`` forces the full computation.
+    The detector runs over the whole block first (:func:`_block_peaks`, into ``pk``), then
+    the gain path frame by frame.
     """
     channels, n = x.shape
     hist = banks.shape[2]
-    pk = scratch[4]
     floor = threshold if gate < math.inf else -1.0  # an infinite gate: the full path
     lat = delay.shape[1]
     box_len = box.shape[0]
@@ -411,7 +467,9 @@ def _limit(
     beta_env = beta_fast if auto else beta
     unity_sum = np.int64(box_len) * np.int64(_FIX_ONE)
     denom = float(unity_sum)
-    for s in range(0, n, GATE_FRAMES):
+    n_chunks = (n + GATE_FRAMES - 1) // GATE_FRAMES
+    for q in range(n_chunks):
+        s = q * GATE_FRAMES
         e = min(s + GATE_FRAMES, n)
         level = 0.0
         for c in range(channels):
@@ -419,7 +477,13 @@ def _limit(
             for j in range(src.shape[0]):
                 v = abs(src[j])
                 level = v if v > level else level
-        quiet = level * gate <= threshold
+        need[q] = not level * gate <= threshold
+    _block_peaks(work, n, need, banks, lo, hi, refine, bound, absy, ybuf, zbuf, lev, pk,
+                 bulge, floor)
+    for q in range(n_chunks):
+        s = q * GATE_FRAMES
+        e = min(s + GATE_FRAMES, n)
+        quiet = not need[q]
         if (quiet and env == 1.0 and sus == 1.0 and bsum == unity_sum
                 and dq_val[head] == 1.0):
             # idle: unity gain, a pure delay; the state ends as the full path would leave it
@@ -438,18 +502,11 @@ def _limit(
             count = 1
             dq_val[0] = 1.0
             dq_idx[0] = frame - 1
-            _tail_states(work, banks, lo, hi, absy, ybuf, e - 1)
             continue
-        if quiet:
-            _tail_states(work, banks, lo, hi, absy, ybuf, e - 1)
-        w = e - s
-        if not quiet:
-            _chunk_peaks(work, s, w, banks, lo, hi, refine, bound, absy, ybuf, scratch,
-                         bulge, floor)
         for m in range(s, e):
             r = 1.0
             if not quiet:
-                peak = pk[m - s]
+                peak = pk[m]
                 if peak > threshold:
                     r = threshold / peak
             # 2. running minimum over the hold window (monotonic deque in a ring)
@@ -516,6 +573,16 @@ def _limit(
     fstate[2] = sus
 
 
+def _detector_buffers(max_frames: int) -> tuple[NDArray[Any], ...]:
+    """Work arrays of :func:`_block_peaks` for blocks of up to ``max_frames`` frames:
+    (FIR output, points with their carry, chunk flags, chunk levels, peak per frame)."""
+    chunks = (max_frames + GATE_FRAMES - 1) // GATE_FRAMES
+    return (np.zeros((OVERSAMPLE, SPAN_FRAMES), np.float32),
+            np.zeros((OVERSAMPLE, SPAN_FRAMES + 1), np.float64),
+            np.zeros(chunks, np.bool_), np.zeros(chunks, np.float64),
+            np.zeros(max_frames, np.float64))
+
+
 class TruePeakDetector:
     """The limiter's detector as a meter: the largest reading of its interpolators.
 
@@ -537,8 +604,7 @@ class TruePeakDetector:
         self._chunk = int(block_frames)
         self._work = np.zeros((self.channels, TAPS_PER_PHASE + self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
-        self._ybuf = np.zeros((OVERSAMPLE, GATE_FRAMES), np.float32)
-        self._scratch = np.zeros((OVERSAMPLE + 1, GATE_FRAMES + 1), np.float64)
+        self._buffers = _detector_buffers(self._chunk)
         self._peak = 0.0
         self._flushed = False
 
@@ -552,7 +618,7 @@ class TruePeakDetector:
         for start in range(0, x.shape[1], self._chunk):
             part = x[:, start:start + self._chunk]
             peak = _detect(part, self._work, _BANKS, _BANK_LO, _BANK_HI, _BANK_REFINE,
-                           _BANK_BOUND, self._absy, self._ybuf, self._scratch, BULGE)
+                           _BANK_BOUND, self._absy, *self._buffers, BULGE)
             self._peak = max(self._peak, peak)
 
     def true_peak_dbtp(self) -> float:
@@ -644,8 +710,7 @@ class TruePeakLimiter:
         self._work = np.zeros((self.channels, hist + self._chunk), np.float32)
         self._out = np.empty((self.channels, self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
-        self._ybuf = np.zeros((OVERSAMPLE, GATE_FRAMES), np.float32)
-        self._scratch = np.zeros((OVERSAMPLE + 1, GATE_FRAMES + 1), np.float64)
+        self._buffers = _detector_buffers(self._chunk)
         self._delay = np.zeros((self.channels, self.latency_frames), np.float32)
         self._dq_val = np.zeros(self._hold + 1, np.float64)
         self._dq_idx = np.zeros(self._hold + 1, np.int64)
@@ -698,13 +763,16 @@ class TruePeakLimiter:
         frames = x.shape[1]
         for start in range(0, frames, self._chunk):
             n = min(self._chunk, frames - start)
-            _limit(x[:, start:start + n], out[:, start:start + n], self._work, _BANKS,
-                   _BANK_LO, _BANK_HI, _BANK_REFINE, _BANK_BOUND, self._absy, self._ybuf,
-                   self._scratch, self._delay, self._dq_val, self._dq_idx, self._box,
-                   self._istate, self._fstate,
-                   self._threshold, self._beta, self._beta_fast, self._alpha_sustain,
-                   self._auto, BULGE, _GATE)
+            self._limit_block(x[:, start:start + n], out[:, start:start + n], _GATE)
         return out
+
+    def _limit_block(self, x: AudioArray, out: AudioArray, gate: float) -> None:
+        """Run the compiled limiter on at most ``max_block_frames`` frames (``gate``: see
+        :func:`_limit`; an infinite one computes every detector reading)."""
+        _limit(x, out, self._work, _BANKS, _BANK_LO, _BANK_HI, _BANK_REFINE, _BANK_BOUND,
+               self._absy, *self._buffers, self._delay, self._dq_val, self._dq_idx,
+               self._box, self._istate, self._fstate, self._threshold, self._beta,
+               self._beta_fast, self._alpha_sustain, self._auto, BULGE, gate)
 
     def _check_block(self, block: AudioArray) -> AudioArray:
         if not self._prepared:

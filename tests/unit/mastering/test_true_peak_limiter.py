@@ -233,6 +233,26 @@ def test_skipping_quiet_stretches_changes_no_sample(monkeypatch: pytest.MonkeyPa
     assert gr == gr_full > 6.0
 
 
+def test_detector_reading_does_not_depend_on_block_size() -> None:
+    # the detector filters runs of loud chunks in spans: any block size, spans cut or whole,
+    # gives the same reading, at or above an independent 8x oversampler's
+    from mixdown.dsp.true_peak import SPAN_FRAMES, TruePeakDetector
+
+    rng = np.random.default_rng(6)
+    env = np.repeat([0.2, 0.0, 1.1, 0.01, 0.9], 2 * SPAN_FRAMES + 37)
+    t = np.arange(env.size) / 48_000
+    tone = np.sin(2 * np.pi * 21_000 * t + 0.3)
+    audio = np.stack([rng.normal(0, 0.3, env.size) * env, tone * env]).astype(np.float32)
+    readings = set()
+    for block in (1, 63, 1000, SPAN_FRAMES + 1, 65_536):
+        det = TruePeakDetector(48_000, 2, block_frames=block)
+        for start in range(0, audio.shape[1], 4099):
+            det.push(audio[:, start:start + 4099])
+        readings.add(det.true_peak_dbtp())
+    assert len(readings) == 1
+    assert readings.pop() >= true_peak_8x(audio) - 0.01
+
+
 def test_annex2_table_matches_the_analyser() -> None:
     # dsp keeps its own copy of the BS.1770-4 Annex 2 filter (it does not import analysis)
     from mixdown.analysis.truepeak import BS1770_TAPS
