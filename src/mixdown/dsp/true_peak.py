@@ -242,18 +242,20 @@ def _parabola(ya: float, yb: float, yc: float, bulge: float) -> float:  # pragma
 
 
 @njit(**_JIT)
-def _chunk_levels(work: np.ndarray, c: int, n: int, lev: np.ndarray) -> None:  # pragma: no cover
-    """``lev[q]``: largest |x| of channel ``c`` over the FIR windows of chunk ``q``'s frames."""
+def _chunk_levels(work: np.ndarray, n: int, lev: np.ndarray) -> None:  # pragma: no cover
+    """``lev[c, q]``: largest |x| of channel ``c`` over the FIR windows of chunk ``q``'s
+    frames (the gate's and the banks' bounds are multiples of it)."""
     hist = TAPS_PER_PHASE
-    wc = work[c]
-    for q in range((n + GATE_FRAMES - 1) // GATE_FRAMES):
-        s = q * GATE_FRAMES
-        e = min(s + GATE_FRAMES, n)
-        level = 0.0
-        for j in range(s + 1, e + hist):
-            v = abs(wc[j])
-            level = v if v > level else level
-        lev[q] = level
+    for c in range(work.shape[0]):
+        wc = work[c]
+        for q in range((n + GATE_FRAMES - 1) // GATE_FRAMES):
+            s = q * GATE_FRAMES
+            e = min(s + GATE_FRAMES, n)
+            level = 0.0
+            for j in range(s + 1, e + hist):
+                v = abs(wc[j])
+                level = v if v > level else level
+            lev[c, q] = level
 
 
 @njit(**_JIT)
@@ -318,7 +320,8 @@ def _block_peaks(work: np.ndarray, n: int, need: np.ndarray, banks: np.ndarray,
     """Oversampled peak of the block's frames ``0 .. n`` into ``pk`` (linked over channels).
 
     Only chunks (:data:`GATE_FRAMES`) with ``need[q]`` set are read; elsewhere ``pk`` is 0.
-    Within them, a bank whose bound times the chunk's max |x| is at or below ``floor`` is
+    Within them, a bank whose bound times the chunk's max |x| (``lev``, from
+    :func:`_chunk_levels`) is at or below ``floor`` is
     not evaluated (a negative ``floor`` evaluates all): a frame's result is exact where it
     is above ``floor``. Runs of chunks that need a bank are filtered in spans of up to
     :data:`SPAN_FRAMES`. Every point is computed by the same arithmetic wherever the block
@@ -334,18 +337,16 @@ def _block_peaks(work: np.ndarray, n: int, need: np.ndarray, banks: np.ndarray,
         return
     for c in range(work.shape[0]):
         wc = work[c]
-        if floor >= 0.0:
-            _chunk_levels(work, c, n, lev)
         for k in range(n_bank):
             ended = False  # whether a run of this bank ended at the block's last frame
             q = 0
             while q < n_chunks:
-                if not need[q] or (floor >= 0.0 and bound[k] * lev[q] <= floor):
+                if not need[q] or (floor >= 0.0 and bound[k] * lev[c, q] <= floor):
                     q += 1
                     continue
                 first = q
                 while q < n_chunks and need[q] and not (floor >= 0.0
-                                                        and bound[k] * lev[q] <= floor):
+                                                        and bound[k] * lev[c, q] <= floor):
                     q += 1
                 pos = first * GATE_FRAMES
                 stop = min(q * GATE_FRAMES, n)
@@ -383,6 +384,7 @@ def _detect(x: np.ndarray, work: np.ndarray, banks: np.ndarray, lo: np.ndarray,
             work[c, hist + j] = x[c, j]
     for q in range(need.shape[0]):
         need[q] = True
+    _chunk_levels(work, n, lev)
     _block_peaks(work, n, need, banks, lo, hi, refine, bound, absy, ybuf, zbuf, lev, pk,
                  bulge, 0.0)
     best = 0.0
@@ -468,15 +470,11 @@ def _limit(
     unity_sum = np.int64(box_len) * np.int64(_FIX_ONE)
     denom = float(unity_sum)
     n_chunks = (n + GATE_FRAMES - 1) // GATE_FRAMES
+    _chunk_levels(work, n, lev)
     for q in range(n_chunks):
-        s = q * GATE_FRAMES
-        e = min(s + GATE_FRAMES, n)
         level = 0.0
         for c in range(channels):
-            src = work[c, s:e + hist]  # x[s - TAPS : e]
-            for j in range(src.shape[0]):
-                v = abs(src[j])
-                level = v if v > level else level
+            level = lev[c, q] if lev[c, q] > level else level
         need[q] = not level * gate <= threshold
     _block_peaks(work, n, need, banks, lo, hi, refine, bound, absy, ybuf, zbuf, lev, pk,
                  bulge, floor)
@@ -573,13 +571,14 @@ def _limit(
     fstate[2] = sus
 
 
-def _detector_buffers(max_frames: int) -> tuple[NDArray[Any], ...]:
+def _detector_buffers(channels: int, max_frames: int) -> tuple[NDArray[Any], ...]:
     """Work arrays of :func:`_block_peaks` for blocks of up to ``max_frames`` frames:
-    (FIR output, points with their carry, chunk flags, chunk levels, peak per frame)."""
+    (FIR output, points with their carry, chunk flags, per-channel chunk levels, peak per
+    frame)."""
     chunks = (max_frames + GATE_FRAMES - 1) // GATE_FRAMES
     return (np.zeros((OVERSAMPLE, SPAN_FRAMES), np.float32),
             np.zeros((OVERSAMPLE, SPAN_FRAMES + 1), np.float64),
-            np.zeros(chunks, np.bool_), np.zeros(chunks, np.float64),
+            np.zeros(chunks, np.bool_), np.zeros((channels, chunks), np.float64),
             np.zeros(max_frames, np.float64))
 
 
@@ -604,7 +603,7 @@ class TruePeakDetector:
         self._chunk = int(block_frames)
         self._work = np.zeros((self.channels, TAPS_PER_PHASE + self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
-        self._buffers = _detector_buffers(self._chunk)
+        self._buffers = _detector_buffers(self.channels, self._chunk)
         self._peak = 0.0
         self._flushed = False
 
@@ -710,7 +709,7 @@ class TruePeakLimiter:
         self._work = np.zeros((self.channels, hist + self._chunk), np.float32)
         self._out = np.empty((self.channels, self._chunk), np.float32)
         self._absy = np.zeros((len(_BANKS), self.channels, 2), np.float64)
-        self._buffers = _detector_buffers(self._chunk)
+        self._buffers = _detector_buffers(self.channels, self._chunk)
         self._delay = np.zeros((self.channels, self.latency_frames), np.float32)
         self._dq_val = np.zeros(self._hold + 1, np.float64)
         self._dq_idx = np.zeros(self._hold + 1, np.int64)
